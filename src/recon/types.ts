@@ -47,12 +47,14 @@ export interface Pose {
   roll: number;
 }
 
+/** One detected face. Mesh fields are present on the faces that were reconstructed (see `reconstructed`). */
 export interface FaceResult extends Detection {
-  /** FaceMesh face-presence probability (0–1) of the final pass. */
+  /** FaceMesh face-presence probability (0–1) of the last pass on this face. */
   presence: number;
-  /** 478 × [x, y, z]: 468 FaceMesh points then 5 + 5 iris points; x/y image pixels, z same scale, +z away from camera. */
-  points: Vec3[];
+  /** 478 × [x, y, z]: 468 FaceMesh points then 5 + 5 iris points (right eye, left eye; centre first);
+   *  x/y image pixels, z on the same scale, growing away from the camera, 0 near the face's centre plane. */
+  points?: Vec3[];
   /** 68 × [x, y], iBUG order, image pixels. */
-  landmarks68: Vec2[];
-  pose: Pose;
+  landmarks68?: Vec2[];
+  pose?: Pose;
 }

@@ -1,0 +1,34 @@
+// The recon-daemon command line. One file per command under commands/; handlers import their
+// implementation lazily so `recon-daemon --help` starts fast. A single failure path sets the exit code.
+import yargs from 'yargs';
+import { reconstructCommand } from './commands/reconstruct.js';
+import { modelsCommand } from './commands/models.js';
+
+export function createCli(argv: string[]) {
+  return yargs(argv)
+    .scriptName('recon-daemon')
+    .usage('$0 <command> [options]\n\nOne face photo → dense 3D face points, pose and more, on the CPU.')
+    .command(reconstructCommand)
+    .command(modelsCommand)
+    .demandCommand(1, 'Name a command: reconstruct, models (see --help)')
+    .recommendCommands()
+    .strict()
+    .help()
+    .version()
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .fail((msg, err) => {
+      if (err) throw err;
+      process.stderr.write(`error: ${msg}\nRun \`recon-daemon --help\` for usage.\n`);
+      process.exit(2);
+    });
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await createCli(argv).parseAsync();
+  } catch (e) {
+    const err = e as { message?: string; hint?: string };
+    process.stderr.write(`error: ${err.message ?? String(e)}\n${err.hint ? `hint: ${err.hint}\n` : ''}`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,133 @@
+// Dense 3-D face points: FaceMesh (468 points) on a crop rotated so the eyes are level, a second pass
+// cropped from the first mesh, then Iris on each eye (10 more points → 478, MediaPipe's refined topology).
+// Crop rules follow MediaPipe's face_landmark and iris_landmark graphs: face ROI = detection box (or mesh
+// bounds) × 1.5, square, rotated by the eye line; eye ROI = eye-corner distance × 2.3, square, and the
+// model sees the left eye as the right one mirrored.
+import { applyAffine, roiFromPoints, roiToImage, type Roi } from './geometry.js';
+import type { ModelRuntime } from './models/runtime.js';
+import type { Detection, RgbImage, Vec3 } from './types.js';
+import { warpToTensor } from './warp.js';
+
+export const MESH_INPUT = 192;
+export const IRIS_INPUT = 64;
+const FACE_SCALE = 1.5;
+const EYE_SCALE = 2.3;
+
+/** Mesh indices used to place crops: outer eye corners (subject's right = image left for a frontal face). */
+export const RIGHT_EYE_OUTER = 33;
+export const RIGHT_EYE_INNER = 133;
+export const LEFT_EYE_INNER = 362;
+export const LEFT_EYE_OUTER = 263;
+
+export interface MeshPass {
+  points: Vec3[]; // 468, image pixels
+  presence: number;
+  roi: Roi;
+}
+
+/** ROI of a detection: its box, square, ×1.5, rotated by the line from the right eye to the left eye keypoint. */
+export function roiFromDetection(d: Detection): Roi {
+  const [re, le] = d.keypoints;
+  const angle = Math.atan2(le[1] - re[1], le[0] - re[0]);
+  const [x, y, w, h] = d.box;
+  return { cx: x + w / 2, cy: y + h / 2, size: Math.max(w, h) * FACE_SCALE, angle };
+}
+
+/** ROI of a previous mesh: its bounds in the eye-line frame, square, ×1.5. */
+export function roiFromMesh(points: Vec3[]): Roi {
+  const a = points[RIGHT_EYE_OUTER];
+  const b = points[LEFT_EYE_OUTER];
+  return roiFromPoints(points, Math.atan2(b[1] - a[1], b[0] - a[0]), FACE_SCALE);
+}
+
+/** Run FaceMesh on several ROIs of one image in one batch. */
+export async function runMesh(runtime: ModelRuntime, img: RgbImage, rois: Roi[]): Promise<MeshPass[]> {
+  if (!rois.length) return [];
+  const per = MESH_INPUT * MESH_INPUT * 3;
+  const input = new Float32Array(per * rois.length);
+  rois.forEach((roi, k) => warpToTensor(img, roiToImage(roi, MESH_INPUT), MESH_INPUT, { scale: 1 / 255, offset: 0 }, input, k * per));
+  const out = await runtime.run('facemesh', input, [rois.length, MESH_INPUT, MESH_INPUT, 3]);
+  const mesh = out.Identity_2.data;
+  const flag = out.Identity_1.data;
+  return rois.map((roi, k) => {
+    const m = roiToImage(roi, MESH_INPUT);
+    const s = roi.size / MESH_INPUT;
+    const points: Vec3[] = [];
+    for (let i = 0; i < 468; i++) {
+      const o = k * 1404 + i * 3;
+      const [x, y] = applyAffine(m, mesh[o], mesh[o + 1]);
+      points.push([x, y, mesh[o + 2] * s]);
+    }
+    return { points, presence: flag[k], roi };
+  });
+}
+
+/** Eye ROIs (right eye first), from the mesh's eye corners. */
+export function eyeRois(points: Vec3[]): [Roi, Roi] {
+  const roi = (i: number, j: number): Roi => {
+    const a = points[i];
+    const b = points[j];
+    return {
+      cx: (a[0] + b[0]) / 2,
+      cy: (a[1] + b[1]) / 2,
+      size: Math.hypot(b[0] - a[0], b[1] - a[1]) * EYE_SCALE,
+      angle: Math.atan2(b[1] - a[1], b[0] - a[0]),
+    };
+  };
+  // Both ROIs run from the image-left corner to the image-right corner, so "angle" is the eye line's.
+  return [roi(RIGHT_EYE_OUTER, RIGHT_EYE_INNER), roi(LEFT_EYE_INNER, LEFT_EYE_OUTER)];
+}
+
+/** Which eye the Iris model sees mirrored (it was trained on one eye). Chosen by measurement, see docs. */
+export const IRIS_FLIP: [boolean, boolean] = [false, true];
+
+export interface IrisResult {
+  /** 10 points: right iris (centre + 4) then left iris, image pixels, z on the mesh's scale. */
+  iris: Vec3[];
+  /** 71 eye-contour points per eye from the Iris model, image pixels. */
+  contours: [Vec3[], Vec3[]];
+}
+
+/** Run Iris on both eyes (one batch of 2). */
+export async function runIris(runtime: ModelRuntime, img: RgbImage, points: Vec3[], flip = IRIS_FLIP): Promise<IrisResult> {
+  const rois = eyeRois(points);
+  const per = IRIS_INPUT * IRIS_INPUT * 3;
+  const input = new Float32Array(per * 2);
+  rois.forEach((roi, k) => warpToTensor(img, roiToImage(roi, IRIS_INPUT, flip[k]), IRIS_INPUT, { scale: 1 / 255, offset: 0 }, input, k * per));
+  const out = (await runtime.run('iris', input, [2, IRIS_INPUT, IRIS_INPUT, 3])).Identity.data;
+  const iris: Vec3[] = [];
+  const contours: [Vec3[], Vec3[]] = [[], []];
+  rois.forEach((roi, k) => {
+    const m = roiToImage(roi, IRIS_INPUT, flip[k]);
+    const s = roi.size / IRIS_INPUT;
+    const base = k * 228;
+    const corners = k === 0 ? [RIGHT_EYE_OUTER, RIGHT_EYE_INNER] : [LEFT_EYE_INNER, LEFT_EYE_OUTER];
+    // Iris depth is relative to its own crop; anchor it to the mesh depth of the eye corners.
+    let contourZ = 0;
+    for (let i = 0; i < 71; i++) contourZ += out[base + i * 3 + 2];
+    contourZ /= 71;
+    const eyeZ = (points[corners[0]][2] + points[corners[1]][2]) / 2;
+    const toImg = (o: number): Vec3 => {
+      const [x, y] = applyAffine(m, out[o], out[o + 1]);
+      return [x, y, eyeZ + (out[o + 2] - contourZ) * s];
+    };
+    for (let i = 0; i < 71; i++) contours[k].push(toImg(base + i * 3));
+    for (let i = 0; i < 5; i++) iris.push(toImg(base + 213 + i * 3));
+  });
+  return { iris, contours };
+}
+
+/** Mesh indices of the first 16 Iris eye-contour points (lower lid outer→inner corner, then upper lid), per eye. */
+export const IRIS_CONTOUR_TO_MESH: [number[], number[]] = [
+  [33, 7, 163, 144, 145, 153, 154, 155, 133, 246, 161, 160, 159, 158, 157, 173],
+  [263, 249, 390, 373, 374, 380, 381, 382, 362, 466, 388, 387, 386, 385, 384, 398],
+];
+
+/** Move the mesh's eyelid points to the Iris model's eye contour (image x/y; mesh depth kept), as MediaPipe's refined mesh does. */
+export function refineEyelids(points: Vec3[], contours: IrisResult['contours']): void {
+  for (let e = 0; e < 2; e++) {
+    IRIS_CONTOUR_TO_MESH[e].forEach((m, i) => {
+      points[m] = [contours[e][i][0], contours[e][i][1], points[m][2]];
+    });
+  }
+}

@@ -1,0 +1,178 @@
+// The engine's one entry point: bytes → image → faces → dense 3-D points and pose. The CLI, the daemon's
+// workers and the tests all call this; each stage is timed and the timings are part of the result.
+import { createRequire } from 'node:module';
+import { decodeImage, DEFAULT_MAX_PIXELS } from './decode.js';
+import { detectFaces, DETECT_DEFAULTS } from './detect.js';
+import { ErrorCodes, invalidOption, ReconError, throwIfAborted } from './errors.js';
+import { landmarks68From } from './landmarks68.js';
+import { refineEyelids, roiFromDetection, roiFromMesh, runIris, runMesh } from './landmarks.js';
+import { ModelRuntime, type RuntimeOptions } from './models/runtime.js';
+import { estimatePose } from './pose.js';
+import type { DecodedImage, FaceResult, Vec3 } from './types.js';
+
+export interface ReconstructOptions {
+  /** Which faces get dense points: the largest (default), all, or one index into the size-sorted list. */
+  faces?: 'largest' | 'all' | number;
+  /** Minimum BlazeFace score (0–1), default 0.5. */
+  minDetectionScore?: number;
+  /** Detections whose FaceMesh face-presence is below this (0–1) are not faces (cats, patterns), default 0.2. */
+  minPresence?: number;
+  /** Decoded-pixel limit, default 50 000 000. */
+  maxPixels?: number;
+  /** Second FaceMesh pass cropped from the first mesh (default true). */
+  refine?: boolean;
+  /** Iris refinement (478 points; default true). Without it `points` has 468 entries. */
+  iris?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface StageTimings {
+  decode: number;
+  detect: number;
+  landmarks: number;
+  pose: number;
+  total: number;
+  [stage: string]: number;
+}
+
+export interface ReconstructResult {
+  image: {
+    width: number;
+    height: number;
+    format: string;
+    orientation: number;
+  };
+  /** Every face found, largest box first. */
+  faces: FaceResult[];
+  /** Indices into `faces` of the faces that carry points, landmarks68 and pose. */
+  reconstructed: number[];
+  timings: StageTimings;
+  versions: Record<string, string>;
+}
+
+export const DEFAULT_MIN_PRESENCE = 0.2;
+
+const PACKAGE_VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+
+export interface Engine {
+  reconstruct(input: string | Uint8Array, options?: ReconstructOptions): Promise<ReconstructResult & { decoded: DecodedImage }>;
+  readonly runtime: ModelRuntime;
+  dispose(): Promise<void>;
+}
+
+/** Load the models once; reuse the engine for every photo. */
+export async function createEngine(options: RuntimeOptions = {}): Promise<Engine> {
+  const runtime = await ModelRuntime.load(options);
+  return {
+    runtime,
+    reconstruct: (input, opts) => runPipeline(runtime, input, opts ?? {}),
+    dispose: () => runtime.dispose(),
+  };
+}
+
+let defaultEngine: Promise<Engine> | undefined;
+
+/** Reconstruct with a process-wide engine created on first use. */
+export async function reconstruct(input: string | Uint8Array, options: ReconstructOptions = {}): Promise<ReconstructResult> {
+  defaultEngine ??= createEngine();
+  const { decoded: _decoded, ...result } = await (await defaultEngine).reconstruct(input, options);
+  return result;
+}
+
+function validate(o: ReconstructOptions): void {
+  const f = o.faces;
+  if (f !== undefined && f !== 'largest' && f !== 'all' && !(Number.isInteger(f) && (f as number) >= 0)) {
+    throw invalidOption('faces', '"largest", "all" or a face index ≥ 0', f);
+  }
+  for (const key of ['minDetectionScore', 'minPresence'] as const) {
+    const v = o[key];
+    if (v !== undefined && !(typeof v === 'number' && v >= 0 && v <= 1)) throw invalidOption(key, 'a number 0–1', v);
+  }
+}
+
+async function runPipeline(
+  runtime: ModelRuntime,
+  input: string | Uint8Array,
+  options: ReconstructOptions,
+): Promise<ReconstructResult & { decoded: DecodedImage }> {
+  validate(options);
+  const { signal } = options;
+  const timings: StageTimings = { decode: 0, detect: 0, landmarks: 0, pose: 0, total: 0 };
+  const t0 = performance.now();
+  throwIfAborted(signal);
+
+  const img = await decodeImage(input, { maxPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS });
+  const t1 = performance.now();
+  timings.decode = t1 - t0;
+  throwIfAborted(signal);
+
+  const detections = await detectFaces(runtime, img, { minScore: options.minDetectionScore ?? DETECT_DEFAULTS.minScore });
+  // Every detection gets one FaceMesh pass (one batch): its face-presence score tells faces from
+  // face-like things, which BlazeFace alone confuses (a cat's face scores 0.75 there).
+  const firstPass = await runMesh(runtime, img, detections.map(roiFromDetection));
+  const minPresence = options.minPresence ?? DEFAULT_MIN_PRESENCE;
+  const kept = detections
+    .map((d, k) => ({ d, pass: firstPass[k] }))
+    .filter((f) => f.pass.presence >= minPresence);
+  const t2 = performance.now();
+  timings.detect = t2 - t1;
+  throwIfAborted(signal);
+
+  const faces: FaceResult[] = kept.map(({ d, pass }) => ({ ...d, presence: pass.presence }));
+  const want = options.faces ?? 'largest';
+  let chosen: number[];
+  if (want === 'all') chosen = faces.map((_, k) => k);
+  else if (want === 'largest') chosen = faces.length ? [0] : [];
+  else {
+    if (want >= faces.length) {
+      throw new ReconError(
+        ErrorCodes.FACE_INDEX_OUT_OF_RANGE,
+        `Face index ${want} was requested but the photo has ${faces.length} face${faces.length === 1 ? '' : 's'}`,
+        faces.length ? `Use a face index from 0 to ${faces.length - 1} (0 is the largest face).` : 'Use a photo with a visible face.',
+        { faces: faces.length },
+      );
+    }
+    chosen = [want];
+  }
+
+  const refine = options.refine ?? true;
+  const meshes = refine ? await runMesh(runtime, img, chosen.map((k) => roiFromMesh(kept[k].pass.points))) : chosen.map((k) => kept[k].pass);
+  const points: Vec3[][] = [];
+  for (let c = 0; c < chosen.length; c++) {
+    throwIfAborted(signal);
+    const pts = meshes[c].points;
+    if (options.iris ?? true) {
+      const eyes = await runIris(runtime, img, pts);
+      refineEyelids(pts, eyes.contours);
+      pts.push(...eyes.iris);
+    }
+    points.push(pts);
+    faces[chosen[c]].presence = meshes[c].presence;
+  }
+  const t3 = performance.now();
+  timings.landmarks = t3 - t2;
+
+  chosen.forEach((k, c) => {
+    const pose = estimatePose(points[c]);
+    faces[k].points = points[c].map((p) => [round2(p[0]), round2(p[1]), round2(p[2])]);
+    faces[k].pose = pose;
+    faces[k].landmarks68 = landmarks68From(points[c], { yawDeg: pose.yaw }).map((p) => [round2(p[0]), round2(p[1])]);
+  });
+  const t4 = performance.now();
+  timings.pose = t4 - t3;
+  timings.total = t4 - t0;
+  for (const k of Object.keys(timings)) timings[k] = Math.round(timings[k] * 100) / 100;
+
+  return {
+    image: { width: img.width, height: img.height, format: img.format, orientation: img.orientation },
+    faces,
+    reconstructed: chosen,
+    timings,
+    versions: { 'recon-daemon': PACKAGE_VERSION, ...runtime.versions() },
+    decoded: img,
+  };
+}
+
+function round2(v: number): number {
+  return Math.round(v * 100) / 100;
+}

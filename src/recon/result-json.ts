@@ -1,0 +1,46 @@
+// result.json: the documented contract (docs/result-format.md). Plain data only; version it when it changes.
+import path from 'node:path';
+import type { ReconstructResult } from './reconstruct.js';
+import { KEYPOINT_NAMES, type FaceResult, type Vec2 } from './types.js';
+
+export const RESULT_SCHEMA = 'recon-daemon/result@1';
+
+export interface ResultJsonFace {
+  box: [number, number, number, number];
+  score: number;
+  presence: number;
+  keypoints: Record<(typeof KEYPOINT_NAMES)[number], Vec2>;
+  points?: FaceResult['points'];
+  landmarks68?: FaceResult['landmarks68'];
+  pose?: FaceResult['pose'];
+}
+
+export interface ResultJson {
+  schema: typeof RESULT_SCHEMA;
+  source: string;
+  image: ReconstructResult['image'];
+  faces: ResultJsonFace[];
+  reconstructed: number[];
+  timings: ReconstructResult['timings'];
+  versions: ReconstructResult['versions'];
+}
+
+const r2 = (v: number): number => Math.round(v * 100) / 100;
+
+export function toResultJson(source: string, r: ReconstructResult): ResultJson & Record<string, unknown> {
+  return {
+    schema: RESULT_SCHEMA,
+    source: path.basename(source),
+    image: r.image,
+    faces: r.faces.map((f) => ({
+      box: f.box.map(r2) as ResultJsonFace['box'],
+      score: Math.round(f.score * 1e4) / 1e4,
+      presence: Math.round(f.presence * 1e4) / 1e4,
+      keypoints: Object.fromEntries(KEYPOINT_NAMES.map((n, k) => [n, f.keypoints[k].map(r2)])) as ResultJsonFace['keypoints'],
+      ...(f.points ? { points: f.points, landmarks68: f.landmarks68, pose: f.pose } : {}),
+    })),
+    reconstructed: r.reconstructed,
+    timings: r.timings,
+    versions: r.versions,
+  };
+}
