@@ -2,10 +2,8 @@
 // a result.json with the error and does not stop the others; the exit code is 1 if any photo failed.
 import path from 'node:path';
 import { createEngine } from '../recon/reconstruct.js';
-import { ErrorCodes, invalidOption, ReconError, toReconError } from '../recon/errors.js';
-import { renderOverlay } from '../recon/outputs/overlay.js';
-import { toResultJson } from '../recon/result-json.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { invalidOption, toReconError } from '../recon/errors.js';
+import { reconstructToFolder } from '../recon/folder.js';
 import type { ReconstructArgs } from './commands/reconstruct.js';
 
 export function parseFace(v: string): 'largest' | 'all' | number {
@@ -34,20 +32,11 @@ export async function runReconstruct(args: ReconstructArgs): Promise<number> {
     for (let i = 0; i < args.image.length; i++) {
       const file = args.image[i];
       const dir = dirs[i];
-      let json: Record<string, unknown>;
       try {
-        const r = await engine.reconstruct(file, { faces: face, maxPixels: args.maxPixels });
-        if (!r.faces.length) {
-          throw new ReconError(ErrorCodes.NO_FACE, `No face found in ${path.basename(file)}`, 'Use a photo where one face is clearly visible, at least about 40 pixels wide.');
-        }
-        const t = performance.now();
-        await writeFileAtomic(path.join(dir, 'overlay.png'), await renderOverlay(r.decoded, r.faces.filter((_, k) => r.reconstructed.includes(k))));
-        r.timings.overlay = Math.round((performance.now() - t) * 100) / 100;
-        json = toResultJson(file, r);
-        await writeFileAtomic(path.join(dir, 'result.json'), JSON.stringify(json, null, 1));
-        const f = r.faces[r.reconstructed[0]];
-        const pose = f.pose!;
-        if (args.json) process.stdout.write(JSON.stringify(json) + '\n');
+        const { result } = await reconstructToFolder(engine, file, dir, { faces: face, maxPixels: args.maxPixels });
+        const r = result;
+        const pose = r.faces[r.reconstructed[0]].pose!;
+        if (args.json) process.stdout.write(JSON.stringify(r) + '\n');
         else
           process.stdout.write(
             `ok   ${file}: ${r.faces.length} face${r.faces.length === 1 ? '' : 's'}, yaw ${pose.yaw.toFixed(1)}° pitch ${pose.pitch.toFixed(1)}° roll ${pose.roll.toFixed(1)}°, ${r.timings.total.toFixed(0)} ms → ${path.join(dir, 'result.json')}\n`,
@@ -55,9 +44,7 @@ export async function runReconstruct(args: ReconstructArgs): Promise<number> {
       } catch (e) {
         const err = toReconError(e);
         failed++;
-        json = { source: path.basename(file), error: err.toJSON() };
-        await writeFileAtomic(path.join(dir, 'result.json'), JSON.stringify(json, null, 1)).catch(() => undefined);
-        if (args.json) process.stdout.write(JSON.stringify(json) + '\n');
+        if (args.json) process.stdout.write(JSON.stringify({ source: path.basename(file), error: err.toJSON() }) + '\n');
         else process.stderr.write(`FAIL ${file}: ${err.code}: ${err.message}\n     hint: ${err.hint}\n`);
       }
     }

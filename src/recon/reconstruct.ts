@@ -24,6 +24,13 @@ export interface ReconstructOptions {
   /** Iris refinement (478 points; default true). Without it `points` has 468 entries. */
   iris?: boolean;
   signal?: AbortSignal;
+  /** Called as each stage ends, with the share of the engine's work done so far (0–1). */
+  onProgress?: (p: StageProgress) => void;
+}
+
+export interface StageProgress {
+  stage: 'decode' | 'detect' | 'landmarks' | 'pose';
+  fraction: number;
 }
 
 export interface StageTimings {
@@ -104,6 +111,7 @@ async function runPipeline(
   const img = await decodeImage(input, { maxPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS });
   const t1 = performance.now();
   timings.decode = t1 - t0;
+  options.onProgress?.({ stage: 'decode', fraction: 0.25 });
   throwIfAborted(signal);
 
   const detections = await detectFaces(runtime, img, { minScore: options.minDetectionScore ?? DETECT_DEFAULTS.minScore });
@@ -116,6 +124,7 @@ async function runPipeline(
     .filter((f) => f.pass.presence >= minPresence);
   const t2 = performance.now();
   timings.detect = t2 - t1;
+  options.onProgress?.({ stage: 'detect', fraction: 0.5 });
   throwIfAborted(signal);
 
   const faces: FaceResult[] = kept.map(({ d, pass }) => ({ ...d, presence: pass.presence }));
@@ -151,6 +160,7 @@ async function runPipeline(
   }
   const t3 = performance.now();
   timings.landmarks = t3 - t2;
+  options.onProgress?.({ stage: 'landmarks', fraction: 0.9 });
 
   chosen.forEach((k, c) => {
     const pose = estimatePose(points[c]);
@@ -161,6 +171,7 @@ async function runPipeline(
   const t4 = performance.now();
   timings.pose = t4 - t3;
   timings.total = t4 - t0;
+  options.onProgress?.({ stage: 'pose', fraction: 1 });
   for (const k of Object.keys(timings)) timings[k] = Math.round(timings[k] * 100) / 100;
 
   return {
