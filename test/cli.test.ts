@@ -1,0 +1,101 @@
+// The real CLI (bin/recon-daemon.js → dist), as a user runs it.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { casePath, repoRoot } from './helpers/paths.js';
+
+const cli = path.join(repoRoot, 'bin/recon-daemon.js');
+const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd: repoRoot });
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'recon-cli-'));
+
+describe('recon-daemon reconstruct', () => {
+  it('runs the README example and says where the results went', () => {
+    const out = tmp();
+    const r = run(['reconstruct', 'examples/astronaut.png', '-o', out]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain(path.join(out, 'astronaut', 'result.json'));
+    expect(r.stdout).toMatch(/1 of 1 photo\(s\) reconstructed/);
+    const result = JSON.parse(fs.readFileSync(path.join(out, 'astronaut', 'result.json'), 'utf8'));
+    expect(result.schema).toBe('recon-daemon/result@1');
+    expect(result.image).toMatchObject({ width: 512, height: 512 });
+    expect(result.faces[0].points).toHaveLength(478);
+    expect(result.faces[0].landmarks68).toHaveLength(68);
+    expect(Object.keys(result.faces[0].pose).sort()).toEqual(['pitch', 'roll', 'yaw']);
+    expect(result.outputs.overlay).toBe('overlay.png');
+  });
+
+  it('writes an overlay that differs from the photo only where points are drawn', async () => {
+    const out = tmp();
+    expect(run(['reconstruct', casePath('control_obama_official_portrait.jpg'), '-o', out]).status).toBe(0);
+    const overlay = await sharp(path.join(out, 'control_obama_official_portrait', 'overlay.png')).raw().toBuffer({ resolveWithObject: true });
+    expect([overlay.info.width, overlay.info.height]).toEqual([910, 1137]);
+    const photo = await sharp(casePath('control_obama_official_portrait.jpg')).raw().toBuffer();
+    const face = JSON.parse(fs.readFileSync(path.join(out, 'control_obama_official_portrait', 'result.json'), 'utf8')).faces[0];
+    // Drawn region: the detection box and the points' extent.
+    const xs = [face.box[0], face.box[0] + face.box[2], ...face.points.map((p: number[]) => p[0])];
+    const ys = [face.box[1], face.box[1] + face.box[3], ...face.points.map((p: number[]) => p[1])];
+    const box = [Math.min(...xs), Math.min(...ys), Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys)];
+    let inside = 0;
+    let outside = 0;
+    for (let y = 0; y < 1137; y += 3) {
+      for (let x = 0; x < 910; x += 3) {
+        const i = (y * 910 + x) * overlay.info.channels;
+        const j = (y * 910 + x) * 3;
+        const changed = Math.abs(overlay.data[i] - photo[j]) + Math.abs(overlay.data[i + 1] - photo[j + 1]) > 60;
+        const inBox = x >= box[0] - 6 && x <= box[0] + box[2] + 6 && y >= box[1] - 6 && y <= box[1] + box[3] + 6;
+        if (changed) inBox ? inside++ : outside++;
+      }
+    }
+    expect(inside).toBeGreaterThan(200);
+    expect(outside).toBe(0);
+  });
+
+  it('keeps going when one photo fails, records why, and exits 1', () => {
+    const out = tmp();
+    const r = run(['reconstruct', casePath('negative_coffee.png'), 'examples/astronaut.png', '-o', out]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('NO_FACE');
+    expect(r.stderr).toContain('hint:');
+    const failed = JSON.parse(fs.readFileSync(path.join(out, 'negative_coffee', 'result.json'), 'utf8'));
+    expect(failed.error.code).toBe('NO_FACE');
+    expect(fs.existsSync(path.join(out, 'negative_coffee', 'overlay.png'))).toBe(false);
+    expect(fs.existsSync(path.join(out, 'astronaut', 'result.json'))).toBe(true);
+  });
+
+  it('prints one JSON line per photo with --json, and reconstructs every face with --face all', () => {
+    const out = tmp();
+    const r = run(['reconstruct', casePath('two_people.jpg'), '--face', 'all', '--json', '-o', out]);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const res = JSON.parse(lines[0]);
+    expect(res.faces).toHaveLength(2);
+    expect(res.reconstructed).toEqual([0, 1]);
+  });
+
+  it('gives two inputs with the same name separate folders', () => {
+    const out = tmp();
+    const dir = tmp();
+    fs.mkdirSync(path.join(dir, 'a'));
+    fs.mkdirSync(path.join(dir, 'b'));
+    fs.copyFileSync(path.join(repoRoot, 'examples/astronaut.png'), path.join(dir, 'a', 'face.png'));
+    fs.copyFileSync(casePath('two_people.jpg'), path.join(dir, 'b', 'face.jpg'));
+    expect(run(['reconstruct', path.join(dir, 'a', 'face.png'), path.join(dir, 'b', 'face.jpg'), '-o', out]).status).toBe(0);
+    expect(fs.readdirSync(out).sort()).toEqual(['face', 'face-2']);
+  });
+
+  it('rejects a bad --face value with the option wording and exit code 1', () => {
+    const r = run(['reconstruct', 'examples/astronaut.png', '--face', 'biggest', '-o', tmp()]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('Expected "largest", "all" or a face index ≥ 0 for --face but received "biggest"');
+  });
+
+  it('refuses an unknown command with usage help (exit 2)', () => {
+    const r = run(['reconstrut', 'x.jpg']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/Did you mean reconstruct/);
+  });
+});
