@@ -3,6 +3,10 @@
 import yargs from 'yargs';
 import { reconstructCommand } from './commands/reconstruct.js';
 import { modelsCommand } from './commands/models.js';
+import { startCommand } from './commands/start.js';
+import { stopCommand } from './commands/stop.js';
+import { statusCommand } from './commands/status.js';
+import { restartCommand } from './commands/restart.js';
 
 export function createCli(argv: string[]) {
   return yargs(argv)
@@ -10,7 +14,11 @@ export function createCli(argv: string[]) {
     .usage('$0 <command> [options]\n\nOne face photo → dense 3D face points, pose and more, on the CPU.')
     .command(reconstructCommand)
     .command(modelsCommand)
-    .demandCommand(1, 'Name a command: reconstruct, models (see --help)')
+    .command(startCommand)
+    .command(stopCommand)
+    .command(statusCommand)
+    .command(restartCommand)
+    .demandCommand(1, 'Name a command: reconstruct, models, start, stop, status, restart (see --help)')
     .recommendCommands()
     .strict()
     .help()

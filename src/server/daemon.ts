@@ -1,0 +1,202 @@
+// The daemon: an HTTP server that only upgrades to WebSocket (after guard.ts says yes), one Session per
+// connection, the dispatcher, the job manager and the worker pool. Job notifications go to the client that
+// asked and to subscribers. shutdown() is the single way down: stop taking work, tell clients, let running
+// jobs finish within the grace period (then cancel them), close connections, stop the workers.
+import fs from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { RpcError } from '../rpc/errors.js';
+import { DaemonShuttingDown } from '../rpc/protocol.js';
+import { ConfigError, type Settings } from './config.js';
+import { Dispatcher } from './dispatcher.js';
+import { checkUpgrade } from './guard.js';
+import { createHandlers } from './handlers.js';
+import { JobManager, type Job, type JobNotification } from './jobs.js';
+import type { Logger } from './log.js';
+import { WorkerPool } from './pool.js';
+import { Session } from './session.js';
+
+export interface DaemonOptions {
+  settings: Settings;
+  token: string;
+  version: string;
+  log: Logger;
+}
+
+function refuse(socket: Duplex, status: number, e: RpcError): void {
+  const body = JSON.stringify({ error: e.toObject() });
+  const reason = http.STATUS_CODES[status] ?? 'Error';
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+function urlFor(host: string, port: number): string {
+  // A daemon bound to every interface is reached locally through loopback.
+  const h = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+  return `ws://${h}:${port}/`;
+}
+
+export class Daemon {
+  private readonly sessions = new Map<string, Session>();
+  private readonly http: http.Server;
+  private readonly wss: WebSocketServer;
+  private readonly pool: WorkerPool;
+  private readonly jobs: JobManager;
+  private readonly dispatcher: Dispatcher;
+  private readonly startedAt = Date.now();
+  private port = 0;
+  private stopping: Promise<void> | undefined;
+  private resolveStopped!: () => void;
+  /** Resolves once shutdown has finished. */
+  readonly stopped = new Promise<void>((r) => (this.resolveStopped = r));
+
+  private constructor(private readonly o: DaemonOptions) {
+    const { settings, log } = o;
+    this.pool = new WorkerPool(settings.workers, () => this.jobs.pump(), log);
+    this.jobs = new JobManager({
+      pool: this.pool,
+      outputRoot: settings.outputRoot,
+      maxQueue: settings.maxQueue,
+      log,
+      notify: (job, n) => this.route(job, n),
+    });
+    this.dispatcher = new Dispatcher(
+      createHandlers({
+        settings,
+        version: o.version,
+        startedAt: this.startedAt,
+        url: () => this.url,
+        jobs: this.jobs,
+        pool: this.pool,
+        sessionCount: () => this.sessions.size,
+        isShuttingDown: () => this.stopping !== undefined,
+        shutdown: (reason, graceMs) => void this.shutdown(reason, graceMs),
+      }),
+      log,
+    );
+    this.http = http.createServer((_req, res) => {
+      res.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket' });
+      res.end('recon-daemon speaks JSON-RPC 2.0 over WebSocket; see docs/protocol.md\n');
+    });
+    // No compression: loopback does not need it, and inflating client frames is a memory risk.
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: settings.maxPayload, perMessageDeflate: false });
+    this.http.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
+  }
+
+  static async start(o: DaemonOptions): Promise<Daemon> {
+    await fs.mkdir(o.settings.outputRoot, { recursive: true });
+    const d = new Daemon(o);
+    await d.listen();
+    return d;
+  }
+
+  get url(): string {
+    return urlFor(this.o.settings.host, this.port);
+  }
+
+  get boundPort(): number {
+    return this.port;
+  }
+
+  private listen(): Promise<void> {
+    const { host, port } = this.o.settings;
+    return new Promise((resolve, reject) => {
+      const onError = (e: NodeJS.ErrnoException) => {
+        void this.pool.close();
+        if (e.code === 'EADDRINUSE') {
+          reject(new ConfigError(`Port ${port} on ${host} is already in use`, 'Stop whatever uses it, or pass --port <n> (0 picks a free port).'));
+        } else reject(e);
+      };
+      this.http.once('error', onError);
+      this.http.listen(port, host, () => {
+        this.http.off('error', onError);
+        this.port = (this.http.address() as AddressInfo).port;
+        resolve();
+      });
+    });
+  }
+
+  private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => undefined);
+    if (this.stopping) return refuse(socket, 503, RpcError.of('SHUTTING_DOWN', 'The daemon is shutting down'));
+    if (this.sessions.size >= this.o.settings.maxConnections) {
+      return refuse(socket, 503, RpcError.of('SERVER_BUSY', `Too many connections (${this.o.settings.maxConnections})`, { hint: 'Close idle clients or raise maxConnections in config.json.' }));
+    }
+    const verdict = checkUpgrade(req, {
+      token: this.o.token,
+      host: this.o.settings.host,
+      port: () => this.port,
+      allowedOrigins: this.o.settings.allowedOrigins,
+    });
+    if (!verdict.ok) {
+      this.o.log.warn('connection refused', { code: verdict.error.data.code, remote: req.socket.remoteAddress, origin: req.headers.origin });
+      return refuse(socket, verdict.status, verdict.error);
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws));
+  }
+
+  private onConnection(ws: WebSocket): void {
+    const session = new Session(ws);
+    this.sessions.set(session.clientId, session);
+    this.o.log.debug('client connected', { clientId: session.clientId });
+    ws.on('message', (data: RawData, isBinary: boolean) => void this.onMessage(session, data, isBinary));
+    // Oversized frames (1009) and protocol errors land here; ws closes that socket, others are unaffected.
+    ws.on('error', (e) => this.o.log.warn('client connection error', { clientId: session.clientId, error: e.message }));
+    ws.on('close', () => {
+      this.sessions.delete(session.clientId);
+      this.o.log.debug('client disconnected', { clientId: session.clientId });
+    });
+  }
+
+  private async onMessage(session: Session, data: RawData, isBinary: boolean): Promise<void> {
+    if (isBinary) {
+      const e = RpcError.of('INVALID_REQUEST', 'Invalid Request: expected a text frame, received a binary frame');
+      session.send({ jsonrpc: '2.0', id: null, error: e.toObject() });
+      return;
+    }
+    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data).toString('utf8');
+    const reply = await this.dispatcher.handle(text, session);
+    if (reply !== null) session.sendText(reply);
+  }
+
+  /** A job's notification goes to its client and to every other client subscribed to that event. */
+  private route(job: Job, n: JobNotification): void {
+    const owner = this.sessions.get(job.clientId);
+    owner?.send({ jsonrpc: '2.0', method: n.method, params: n.params });
+    for (const s of this.sessions.values()) {
+      if (s !== owner && s.initialized && s.events.has(n.method)) s.send({ jsonrpc: '2.0', method: n.method, params: n.params });
+    }
+  }
+
+  shutdown(reason: string, graceMs = this.o.settings.shutdownGraceMs): Promise<void> {
+    this.stopping ??= this.doShutdown(reason, graceMs).then(this.resolveStopped, (e) => {
+      this.o.log.error('shutdown failed', { error: (e as Error).message });
+      this.resolveStopped();
+    });
+    return this.stopping;
+  }
+
+  private async doShutdown(reason: string, graceMs: number): Promise<void> {
+    const { log } = this.o;
+    log.info('shutting down', { reason, graceMs });
+    this.http.close(); // no new connections
+    for (const s of this.sessions.values()) if (s.initialized) s.notify(DaemonShuttingDown.method, { reason, graceMs });
+    this.jobs.stopAccepting(); // queued jobs end with REQUEST_CANCELLED
+    if (!(await this.pool.drain(graceMs))) {
+      log.warn('cancelling jobs still running after the grace period');
+      this.jobs.cancelRunning();
+      await this.pool.drain(5_000);
+    }
+    for (const s of this.sessions.values()) s.close(1001, 'daemon shutting down');
+    await this.pool.close();
+    // Clients that do not answer the close handshake are cut off.
+    await new Promise((r) => setTimeout(r, 200));
+    for (const s of this.sessions.values()) s.terminate();
+    this.wss.close();
+    this.http.closeAllConnections();
+    log.info('stopped');
+  }
+}

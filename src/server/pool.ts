@@ -1,0 +1,186 @@
+// A fixed pool of worker threads, one job per worker at a time. Each worker loads the models once. A worker
+// that dies mid-job fails that job (INTERNAL_ERROR) and is replaced; one that cannot load the models at all
+// makes the pool report that error for every job instead of respawning forever.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { EngineErrorJson } from '../rpc/errors.js';
+import type { JobCompletedResult } from '../rpc/protocol.js';
+import type { Logger } from './log.js';
+import type { FromWorker, ToWorker, WorkerData, WorkerInput } from './worker-messages.js';
+
+export interface PoolJob {
+  jobId: string;
+  input: WorkerInput;
+  dir: string;
+  options: Extract<ToWorker, { type: 'run' }>['options'];
+}
+
+export interface PoolJobHandlers {
+  onStart(): void;
+  onProgress(stage: string, fraction: number): void;
+  onCompleted(result: JobCompletedResult): void;
+  onFailed(error: EngineErrorJson, wroteResult: boolean): void;
+}
+
+interface Slot {
+  id: number;
+  worker: Worker;
+  state: 'starting' | 'idle' | 'busy' | 'dead';
+  job?: { jobId: string; handlers: PoolJobHandlers };
+}
+
+/**
+ * The compiled worker next to this file (dist/server/worker.js). When this module runs from TypeScript source
+ * (vitest), the sibling .js does not exist, so fall back to the build output in dist/.
+ */
+export function workerScript(): URL {
+  const here = new URL('./worker.js', import.meta.url);
+  if (fs.existsSync(fileURLToPath(here))) return here;
+  const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+  return new URL(`file://${path.join(repo, 'dist', 'server', 'worker.js')}`);
+}
+
+const MAX_RESPAWNS = 5;
+
+export class WorkerPool {
+  private readonly slots: Slot[] = [];
+  private nextId = 0;
+  private respawns = 0;
+  private closing = false;
+  /** Set when workers cannot load the models; every job then fails with it. */
+  startupError: EngineErrorJson | undefined;
+
+  constructor(
+    readonly size: number,
+    private readonly onIdle: () => void,
+    private readonly log: Logger,
+    private readonly threads = 1,
+  ) {
+    for (let i = 0; i < size; i++) this.slots.push(this.spawn());
+  }
+
+  private spawn(): Slot {
+    const data: WorkerData = { threads: this.threads };
+    const worker = new Worker(workerScript(), { workerData: data });
+    const slot: Slot = { id: this.nextId++, worker, state: 'starting' };
+    worker.on('message', (m: FromWorker) => this.onMessage(slot, m));
+    worker.on('error', (e) => this.log.error('worker error', { worker: slot.id, error: e.message }));
+    worker.on('exit', (code) => this.onExit(slot, code));
+    return slot;
+  }
+
+  private onMessage(slot: Slot, m: FromWorker): void {
+    if (m.type === 'ready') {
+      slot.state = 'idle';
+      this.log.info('worker ready', { worker: slot.id, modelLoadMs: m.loadMs });
+      this.onIdle();
+      return;
+    }
+    if (m.type === 'fatal') {
+      this.log.error('worker could not load the models', { worker: slot.id, error: m.error.message });
+      this.startupError = m.error;
+      slot.state = 'dead';
+      void slot.worker.terminate();
+      this.onIdle(); // lets the job manager fail what is queued
+      return;
+    }
+    const job = slot.job;
+    if (!job || job.jobId !== m.jobId) return;
+    if (m.type === 'progress') job.handlers.onProgress(m.stage, m.fraction);
+    else {
+      slot.job = undefined;
+      slot.state = 'idle';
+      if (m.type === 'completed') job.handlers.onCompleted(m.result);
+      else job.handlers.onFailed(m.error, m.wroteResult);
+      this.onIdle();
+    }
+  }
+
+  private onExit(slot: Slot, code: number): void {
+    const wasDead = slot.state === 'dead';
+    slot.state = 'dead';
+    const job = slot.job;
+    slot.job = undefined;
+    if (job) {
+      job.handlers.onFailed(
+        { code: 'INTERNAL_ERROR', message: `The worker running this job stopped unexpectedly (exit code ${code})`, hint: 'Try again; if it keeps happening, report it with the photo and the daemon log.' },
+        false,
+      );
+    }
+    if (this.closing || wasDead) return;
+    const i = this.slots.indexOf(slot);
+    if (i >= 0 && this.respawns < MAX_RESPAWNS) {
+      this.respawns++;
+      this.log.warn('worker exited; starting a new one', { worker: slot.id, code });
+      this.slots[i] = this.spawn();
+    } else if (i >= 0) {
+      this.startupError ??= { code: 'INTERNAL_ERROR', message: `Worker threads keep exiting (last exit code ${code})`, hint: 'See the daemon log; restart the daemon.' };
+      this.onIdle();
+    }
+  }
+
+  /** Run a job on an idle worker; false when none is idle. */
+  tryRun(job: PoolJob, handlers: PoolJobHandlers): boolean {
+    const slot = this.slots.find((s) => s.state === 'idle');
+    if (!slot) return false;
+    slot.state = 'busy';
+    slot.job = { jobId: job.jobId, handlers };
+    handlers.onStart();
+    const msg: ToWorker = { type: 'run', jobId: job.jobId, input: job.input, dir: job.dir, options: job.options };
+    // Photo bytes move to the worker instead of being copied.
+    // Only a view that owns its whole buffer is transferred (a pooled Buffer slice must never be detached).
+    const d = 'data' in job.input ? job.input.data : undefined;
+    const transfer = d && d.byteOffset === 0 && d.byteLength === d.buffer.byteLength ? [d.buffer as ArrayBuffer] : [];
+    slot.worker.postMessage(msg, transfer);
+    return true;
+  }
+
+  /** Ask the worker running this job to stop it; it answers with a failed (CANCELLED) or completed message. */
+  cancel(jobId: string): boolean {
+    const slot = this.slots.find((s) => s.job?.jobId === jobId);
+    if (!slot) return false;
+    slot.worker.postMessage({ type: 'cancel', jobId } satisfies ToWorker);
+    return true;
+  }
+
+  /** True while no worker can ever run a job (all failed to load the models). */
+  get broken(): boolean {
+    return this.startupError !== undefined && this.slots.every((s) => s.state === 'dead');
+  }
+
+  stats(): { total: number; ready: number; busy: number } {
+    return {
+      total: this.size,
+      ready: this.slots.filter((s) => s.state === 'idle' || s.state === 'busy').length,
+      busy: this.slots.filter((s) => s.state === 'busy').length,
+    };
+  }
+
+  busyCount(): number {
+    return this.slots.filter((s) => s.state === 'busy').length;
+  }
+
+  /** Wait until no worker is busy or the deadline passes. */
+  async drain(deadlineMs: number): Promise<boolean> {
+    const end = Date.now() + deadlineMs;
+    while (this.busyCount() > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    return this.busyCount() === 0;
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(
+      this.slots.map(async (s) => {
+        if (s.state === 'dead') return;
+        s.worker.postMessage({ type: 'dispose' } satisfies ToWorker);
+        // Give the engine a moment to release its sessions, then make sure the thread is gone.
+        const exited = new Promise<void>((r) => s.worker.once('exit', () => r()));
+        const timer = new Promise<void>((r) => setTimeout(r, 2000).unref());
+        await Promise.race([exited, timer]);
+        await s.worker.terminate();
+      }),
+    );
+  }
+}
