@@ -43,9 +43,9 @@ export function faceTopology(): Topology {
     const cx = (ref[a][0] + ref[b][0] + ref[c][0]) / 3;
     const cy = (ref[a][1] + ref[b][1] + ref[c][1]) / 3;
     if (!insidePolygon(cx, cy, oval)) continue;
-    // Delaunator gives counter-clockwise triangles in its own (y-down image) frame, which is clockwise once
-    // y points up; swap two corners so the front face is counter-clockwise in mesh space.
-    tris.push(a, c, b);
+    // Delaunator's triangles, taken as they are, run counter-clockwise once y points up (mesh space):
+    // the front face, seen from the camera. test/mesh.test.ts checks the winding.
+    tris.push(a, b, c);
   }
   let minX = Infinity;
   let maxX = -Infinity;

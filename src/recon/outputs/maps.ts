@@ -1,0 +1,345 @@
+// The image outputs of one face, all pixel-aligned with the canonical crop (align.ts): crop.png (the photo),
+// structure.png, depth.png, normal.png and mask.png. The maps come from rendering the smoothed face mesh
+// (mesh/build.ts) with the software rasteriser (render/raster.ts) from the front, orthographically: the crop
+// image is the view. Pure apart from the PNG encoding (sharp, on libuv's thread pool). Conventions are
+// documented in docs/outputs.md.
+//
+// Structure map (architecture note §5). Per covered pixel, with S the crop size and z the rendered depth
+// (crop pixels, away from the camera):
+//   s = EXPOSURE·(AMBIENT + (1 − AMBIENT)·max(0, N·L))      Lambert + soft ambient, light from the viewer:
+//                                                            L = (0, 0, −1), so N·L = −n_z
+//     + RELIEF_GAIN·(blur(z) − z)/S                          relief: height above the locally averaged surface
+//     + detail·DETAIL_GAIN·hp                                photo detail (below)
+//   s → soft shoulder above KNEE (tanh), soft toe below TOE (exp), so nothing clips hard
+//   value = round(255·s·coverage); 0 only outside the face (a fully covered pixel is at least 1)
+// Plain front lighting makes every surface facing the camera equally bright (the eyelids as bright as the
+// nose tip), so the relief term, the depth relative to a masked Gaussian-like blur of the depth (σ ≈
+// RELIEF_RADIUS·S, normalised inside the mask), brightens what stands out (nose, brows, cheekbones, lips,
+// chin) and darkens what lies in (eye sockets, nasolabial folds, mouth corners) and the receding rim: an
+// ambient-occlusion-like cue of the geometry. It is invariant to a tilt of the whole face (the blur of a
+// plane is the plane), which keeps it steady across head poses. The constants were tuned on real photos for
+// mirror symmetry, nose-vs-eye-socket contrast and agreement between photos of one face (test/render-maps).
+// `hp` is the photo's lighting-normalised high-pass luminance, (Y − blur(Y)) / (blur(Y) + 8) with a small
+// blur (≈ DETAIL_RADIUS·S) taken inside the mask and clamped to ±DETAIL_CLAMP: a ratio, so smooth
+// illumination (shading, colour casts, exposure) divides out while creases, the lip line, brows and
+// eyelashes stay.
+import sharp from 'sharp';
+import { IPD_FRACTION, IPD_METRES, MAX_SIZE, MIN_SIZE, type Alignment } from '../align.js';
+import { invalidOption } from '../errors.js';
+import { invertAffine, type Affine } from '../geometry.js';
+import type { FaceMesh } from '../mesh/build.js';
+import { maskedBlur } from '../render/filters.js';
+import { rasterize, type RasterBuffers } from '../render/raster.js';
+import { resampleToCrop } from '../render/resample.js';
+import type { RgbImage } from '../types.js';
+
+/** Structure-map shading constants (see the header). */
+export const STRUCTURE = {
+  KNEE: 0.8,
+  TOE: 0.15,
+  EXPOSURE: 0.75,
+  AMBIENT: 0.3,
+  RELIEF_GAIN: 3.5,
+  RELIEF_RADIUS: 0.1,
+  DETAIL_GAIN: 1.2,
+  DETAIL_RADIUS: 0.012,
+  DETAIL_CLAMP: 0.35,
+} as const;
+
+export const MAPS_DEFAULTS = { detail: 0.5 } as const;
+
+export interface MapsOptions {
+  /** Weight of the photo's high-pass luminance layer in the structure map, 0–1 (default 0.5; needs `photo`). */
+  detail?: number;
+  /**
+   * Depth values' range in mesh-space metres (Z towards the camera, 0 at the pupils' depth): `auto` (default)
+   * stretches this face's nearest and farthest visible points over 1…65535; a fixed range makes values
+   * comparable across faces (points outside it are clamped).
+   */
+  depthRange?: 'auto' | { nearMetres: number; farMetres: number };
+  /** Rasteriser buffers to reuse between calls of the same size. */
+  raster?: RasterBuffers;
+}
+
+export interface PhotoInput {
+  image: RgbImage;
+  /** Image pixels → crop pixels (Alignment.matrix). */
+  toCrop: Affine;
+  /** The photo already warped into the crop (renderCrop's output), to skip a second resampling. */
+  crop?: Uint8Array;
+}
+
+/**
+ * How depth.png's values map back to geometry. Value 0 is background; v ≥ 1 is the surface at mesh-space
+ * Z = farMetres + (v − 1)·metresPerUnit (metres, +Z towards the camera, 0 at the pupils' depth), i.e. nearer
+ * is brighter: 65535 is the nearest point (the nose tip), 1 the farthest.
+ */
+export interface DepthScale {
+  encoding: 'uint16, 0 = background, nearer = larger';
+  /** Mesh-space Z (metres) of value 65535 and of value 1. */
+  nearMetres: number;
+  farMetres: number;
+  /** Metres per depth step: (nearMetres − farMetres) / 65534. */
+  metresPerUnit: number;
+  /** The same range in crop-frame z (crop pixels, growing away from the camera; 0 at the pupils' depth). */
+  nearCropZ: number;
+  farCropZ: number;
+  /** Metres per crop pixel (x, y and z share it). */
+  metresPerPixel: number;
+}
+
+export interface FaceMaps {
+  size: number;
+  /** size², 8-bit grey, 0 outside the face. */
+  structure: Uint8Array;
+  /** size², 16-bit (see depthScale). */
+  depth: Uint16Array;
+  depthScale: DepthScale;
+  /** size² × 3 RGB: mesh-space unit normal n as (n + 1)/2·255 (+X right, +Y up, +Z towards the camera); 0,0,0 outside. */
+  normal: Uint8Array;
+  /** size², 0–255 coverage of the pixel by the face surface. */
+  mask: Uint8Array;
+  /** Milliseconds per step. */
+  timings: { raster: number; structure: number; depth: number; normal: number; mask: number };
+}
+
+/**
+ * Render every map of one face. `mesh` is in the pixels of a size×size canonical crop (buildFaceMesh over
+ * toCrop points of an alignment made with this size). With `photo`, the structure map gets the detail layer.
+ */
+export function renderMaps(mesh: FaceMesh, size: number, photo?: PhotoInput, opts: MapsOptions = {}): FaceMaps {
+  if (!Number.isInteger(size) || size < MIN_SIZE || size > MAX_SIZE) throw invalidOption('size', `integer ${MIN_SIZE}–${MAX_SIZE}`, size);
+  const { detail, range } = validateMapsOptions(opts);
+  if (photo?.crop && photo.crop.length !== size * size * 3) throw invalidOption('photo.crop.length', `${size * size * 3} (size² × 3)`, photo.crop.length);
+  const t0 = performance.now();
+  const r = rasterize(mesh, size, { target: opts.raster?.size === size ? opts.raster : undefined });
+  const t1 = performance.now();
+  const structure = structureMap(r, detail > 0 ? photo : undefined, detail);
+  const t2 = performance.now();
+  const { depth, depthScale } = depthMap(r, range);
+  const t3 = performance.now();
+  const normal = normalMap(r);
+  const t4 = performance.now();
+  const mask = new Uint8Array(size * size);
+  forEachPixel(r, (p) => {
+    mask[p] = r.coverage[p] * 255 + 0.5;
+  });
+  const t5 = performance.now();
+  return { size, structure, depth, depthScale, normal, mask, timings: { raster: t1 - t0, structure: t2 - t1, depth: t3 - t2, normal: t4 - t3, mask: t5 - t4 } };
+}
+
+function validateMapsOptions(opts: MapsOptions): { detail: number; range: NonNullable<MapsOptions['depthRange']> } {
+  const detail = opts.detail ?? MAPS_DEFAULTS.detail;
+  if (typeof detail !== 'number' || !(detail >= 0 && detail <= 1)) throw invalidOption('detail', 'number 0–1', detail);
+  const range = opts.depthRange ?? 'auto';
+  if (range !== 'auto' && !(Number.isFinite(range?.nearMetres) && Number.isFinite(range?.farMetres) && range.nearMetres > range.farMetres)) {
+    throw invalidOption('depthRange', '"auto" or {nearMetres, farMetres} with nearMetres > farMetres', range);
+  }
+  return { detail, range };
+}
+
+/** crop.png: the photo warped into the canonical crop of `alignment` (size² × 3 RGB, black outside the photo). */
+export function renderCrop(image: RgbImage, alignment: Pick<Alignment, 'matrix' | 'size'>): Uint8Array {
+  return resampleToCrop(image, alignment.matrix, alignment.size).rgb;
+}
+
+/** Call `f` for each covered pixel index, row by row inside the raster bounds. */
+function forEachPixel(r: RasterBuffers, f: (p: number) => void): void {
+  const [x0, y0, x1, y1] = r.bounds ?? [0, 0, r.size - 1, r.size - 1];
+  const { coverage, size } = r;
+  for (let j = y0; j <= y1; j++) {
+    for (let p = j * size + x0, e = j * size + x1; p <= e; p++) if (coverage[p] > 0) f(p);
+  }
+}
+
+function structureMap(r: RasterBuffers, photo: PhotoInput | undefined, detail: number): Uint8Array {
+  const { size, depth, normal, coverage } = r;
+  const n = size * size;
+  const { KNEE, TOE, EXPOSURE, AMBIENT, RELIEF_GAIN, RELIEF_RADIUS, DETAIL_GAIN, DETAIL_RADIUS, DETAIL_CLAMP } = STRUCTURE;
+  const z = new Float32Array(n);
+  forEachPixel(r, (p) => {
+    z[p] = depth[p];
+  });
+  const zAvg = maskedBlur(z, coverage, size, size, RELIEF_RADIUS * size, r.bounds);
+  let hp: Float32Array | undefined;
+  if (photo) {
+    const crop = photo.crop ?? resampleToCrop(photo.image, photo.toCrop, size).rgb;
+    // Luminance, weighted by coverage and by whether the pixel lies inside the photo at all.
+    const toImage = invertAffine(photo.toCrop);
+    const { width, height } = photo.image;
+    const lum = new Float32Array(n);
+    const w = new Float32Array(n);
+    const inside = (u: number, v: number): boolean => {
+      const x = toImage[0] * u + toImage[1] * v + toImage[2];
+      const y = toImage[3] * u + toImage[4] * v + toImage[5];
+      return x >= 0 && y >= 0 && x < width && y < height;
+    };
+    const [bx0, by0, bx1, by1] = r.bounds ?? [0, 0, size - 1, size - 1];
+    // The photo is convex: when the corners of the drawn region fall inside it, so does every pixel.
+    const allInside = inside(bx0, by0) && inside(bx1 + 1, by0) && inside(bx0, by1 + 1) && inside(bx1 + 1, by1 + 1);
+    forEachPixel(r, (p) => {
+      if (!allInside && !inside((p % size) + 0.5, Math.floor(p / size) + 0.5)) return;
+      lum[p] = 0.299 * crop[3 * p] + 0.587 * crop[3 * p + 1] + 0.114 * crop[3 * p + 2];
+      w[p] = coverage[p];
+    });
+    const base = maskedBlur(lum, w, size, size, DETAIL_RADIUS * size, r.bounds, 2);
+    hp = new Float32Array(n);
+    const hpOut = hp;
+    forEachPixel(r, (p) => {
+      if (w[p] === 0) return;
+      const v = (lum[p] - base[p]) / (base[p] + 8);
+      hpOut[p] = v < -DETAIL_CLAMP ? -DETAIL_CLAMP : v > DETAIL_CLAMP ? DETAIL_CLAMP : v;
+    });
+  }
+  const out = new Uint8Array(n);
+  const reliefScale = RELIEF_GAIN / size;
+  const detailScale = detail * DETAIL_GAIN;
+  const shoulder = 1 - KNEE;
+  forEachPixel(r, (p) => {
+    const nl = -normal[3 * p + 2];
+    let s = EXPOSURE * (AMBIENT + (1 - AMBIENT) * (nl > 0 ? nl : 0)) + reliefScale * (zAvg[p] - z[p]);
+    if (hp) s += detailScale * hp[p];
+    // Soft shoulder above KNEE and soft toe below TOE instead of hard clips, so the brightest relief (the
+    // nose) keeps its shape and the darkest (deep folds, the rim) stays distinguishable from background.
+    if (s > KNEE) s = KNEE + shoulder * Math.tanh((s - KNEE) / shoulder);
+    else if (s < TOE) s = TOE * Math.exp((s - TOE) / TOE);
+    const c = coverage[p];
+    const v = s * c * 255 + 0.5;
+    // 0 means background: a fully covered pixel is at least 1.
+    out[p] = c === 1 && v < 1 ? 1 : v;
+  });
+  return out;
+}
+
+function depthMap(r: RasterBuffers, range: NonNullable<MapsOptions['depthRange']>): { depth: Uint16Array; depthScale: DepthScale } {
+  const { size, depth } = r;
+  const k = IPD_METRES / (IPD_FRACTION * size);
+  let near = Infinity;
+  let far = -Infinity;
+  if (range === 'auto') {
+    forEachPixel(r, (p) => {
+      const z = depth[p];
+      if (z < near) near = z;
+      if (z > far) far = z;
+    });
+    if (!(near < Infinity)) {
+      near = 0;
+      far = 0;
+    }
+  } else {
+    near = -range.nearMetres / k;
+    far = -range.farMetres / k;
+  }
+  const span = far - near;
+  const out = new Uint16Array(size * size);
+  const scale = span > 0 ? 65534 / span : 0;
+  forEachPixel(r, (p) => {
+    const v = 65535.5 - (depth[p] - near) * scale;
+    out[p] = v < 1 ? 1 : v > 65535 ? 65535 : v;
+  });
+  const nearMetres = -near * k;
+  const farMetres = -far * k;
+  return {
+    depth: out,
+    depthScale: {
+      encoding: 'uint16, 0 = background, nearer = larger',
+      nearMetres,
+      farMetres,
+      metresPerUnit: (nearMetres - farMetres) / 65534,
+      nearCropZ: near,
+      farCropZ: far,
+      metresPerPixel: k,
+    },
+  };
+}
+
+function normalMap(r: RasterBuffers): Uint8Array {
+  const { size, normal } = r;
+  const out = new Uint8Array(size * size * 3);
+  // Crop frame (x right, y down, z away) → mesh frame (x right, y up, z towards the camera).
+  forEachPixel(r, (p) => {
+    const q = 3 * p;
+    out[q] = (normal[q] + 1) * 127.5 + 0.5;
+    out[q + 1] = (1 - normal[q + 1]) * 127.5 + 0.5;
+    out[q + 2] = (1 - normal[q + 2]) * 127.5 + 0.5;
+  });
+  return out;
+}
+
+export const MAP_FILES = ['crop.png', 'structure.png', 'depth.png', 'normal.png', 'mask.png'] as const;
+export type MapFile = (typeof MAP_FILES)[number];
+
+export interface EncodeOptions {
+  /** zlib level 0–9 for every PNG (default 3: measured ~1.5× faster than 6 for files a few % larger). */
+  compressionLevel?: number;
+}
+
+/** PNG bytes of a size×size raster: Uint8Array → 8-bit, Uint16Array → 16-bit; 1 channel grey, 3 RGB. */
+export function encodePng(data: Uint8Array | Uint16Array, size: number, channels: 1 | 3, opts: EncodeOptions = {}): Promise<Buffer> {
+  const level = opts.compressionLevel ?? 3;
+  if (!Number.isInteger(level) || level < 0 || level > 9) throw invalidOption('compressionLevel', 'integer 0–9', level);
+  let img = sharp(data, { raw: { width: size, height: size, channels } });
+  // Without an explicit interpretation sharp writes single-channel input as RGB.
+  if (data instanceof Uint16Array) img = img.toColourspace(channels === 1 ? 'grey16' : 'rgb16');
+  else if (channels === 1) img = img.toColourspace('b-w');
+  // Unfiltered rows: adaptive filtering makes files ~30 % smaller but costs 2–3× the time.
+  return img.png({ compressionLevel: level, adaptiveFiltering: false }).toBuffer();
+}
+
+/**
+ * PNG bytes of the maps (all four unless `outputs` narrows them) and, given `crop`, of crop.png:
+ * structure.png and mask.png 8-bit grey, depth.png 16-bit grey, normal.png and crop.png 8-bit RGB.
+ * The encodes run in parallel on libuv's thread pool.
+ */
+export async function encodeMaps(
+  maps: FaceMaps,
+  opts: EncodeOptions & { crop?: Uint8Array; outputs?: ReadonlyArray<MapFile> } = {},
+): Promise<Partial<Record<MapFile, Buffer>>> {
+  const want = new Set<MapFile>(opts.outputs ?? MAP_FILES);
+  const s = maps.size;
+  const jobs: Array<[MapFile, Promise<Buffer>]> = [];
+  if (want.has('structure.png')) jobs.push(['structure.png', encodePng(maps.structure, s, 1, opts)]);
+  if (want.has('depth.png')) jobs.push(['depth.png', encodePng(maps.depth, s, 1, opts)]);
+  if (want.has('normal.png')) jobs.push(['normal.png', encodePng(maps.normal, s, 3, opts)]);
+  if (want.has('mask.png')) jobs.push(['mask.png', encodePng(maps.mask, s, 1, opts)]);
+  if (opts.crop && want.has('crop.png')) jobs.push(['crop.png', encodePng(opts.crop, s, 3, opts)]);
+  const bufs = await Promise.all(jobs.map((j) => j[1]));
+  return Object.fromEntries(jobs.map((j, k) => [j[0], bufs[k]]));
+}
+
+export interface FaceImagesOptions extends MapsOptions, EncodeOptions {
+  /** Which files to encode (default all of MAP_FILES). */
+  outputs?: ReadonlyArray<MapFile>;
+}
+
+export interface FaceImages {
+  maps: FaceMaps;
+  /** crop.png's pixels (size² × 3 RGB). */
+  crop: Uint8Array;
+  files: Partial<Record<MapFile, Buffer>>;
+  /** Milliseconds: main-thread steps, then `encode` = the wait for the PNG encoders after rendering ended
+   *  (crop.png is encoded while the maps render), and `total`. */
+  timings: { crop: number; raster: number; structure: number; depth: number; normal: number; mask: number; encode: number; total: number };
+}
+
+/**
+ * Every image output of one face, encoded: the crop, then (while crop.png encodes on the thread pool) the
+ * maps, then their PNGs. `mesh` is buildFaceMesh of the face's toCrop points under this `alignment`.
+ */
+export async function renderFaceImages(image: RgbImage, alignment: Alignment, mesh: FaceMesh, opts: FaceImagesOptions = {}): Promise<FaceImages> {
+  const want = new Set<MapFile>(opts.outputs ?? MAP_FILES);
+  for (const f of want) if (!(MAP_FILES as ReadonlyArray<string>).includes(f)) throw invalidOption('outputs', `names from ${MAP_FILES.join(', ')}`, f);
+  validateMapsOptions(opts);
+  const t0 = performance.now();
+  const crop = renderCrop(image, alignment);
+  const t1 = performance.now();
+  const cropPng = want.has('crop.png') ? encodePng(crop, alignment.size, 3, opts) : undefined;
+  // Keep a failed crop encode from surfacing as an unhandled rejection while the maps render.
+  cropPng?.catch(() => undefined);
+  const maps = renderMaps(mesh, alignment.size, { image, toCrop: alignment.matrix, crop }, opts);
+  const t2 = performance.now();
+  const [files, cropFile] = await Promise.all([encodeMaps(maps, { ...opts, outputs: [...want].filter((f) => f !== 'crop.png') }), cropPng]);
+  const t3 = performance.now();
+  if (cropFile) files['crop.png'] = cropFile;
+  return { maps, crop, files, timings: { crop: t1 - t0, ...maps.timings, encode: t3 - t2, total: t3 - t0 } };
+}
