@@ -16,8 +16,9 @@ describe('recon-daemon reconstruct', () => {
     const out = tmp();
     const r = run(['reconstruct', 'examples/astronaut.png', '-o', out]);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toContain(path.join(out, 'astronaut', 'result.json'));
-    expect(r.stdout).toMatch(/1 of 1 photo\(s\) reconstructed/);
+    expect(r.stdout).toContain(path.join(out, 'astronaut') + path.sep);
+    expect(r.stdout).toMatch(/^pass /);
+    expect(r.stdout).toMatch(/1 of 1 photo\(s\) reconstructed without a failing verdict/);
     const result = JSON.parse(fs.readFileSync(path.join(out, 'astronaut', 'result.json'), 'utf8'));
     expect(result.schema).toBe('recon-daemon/result@1');
     expect(result.image).toMatchObject({ width: 512, height: 512 });
@@ -27,26 +28,32 @@ describe('recon-daemon reconstruct', () => {
     expect(result.outputs.overlay).toBe('overlay.png');
   });
 
-  it('writes an overlay that differs from the photo only where points are drawn', async () => {
+  it('writes an overlay of the face region that differs from the photo only where points are drawn', async () => {
     const out = tmp();
     expect(run(['reconstruct', casePath('control_obama_official_portrait.jpg'), '-o', out]).status).toBe(0);
+    const result = JSON.parse(fs.readFileSync(path.join(out, 'control_obama_official_portrait', 'result.json'), 'utf8'));
+    const [left, top, width, height] = result.overlayRegion;
+    const face = result.faces[0];
+    // The region holds the face's box with a margin.
+    expect(left).toBeLessThan(face.box[0]);
+    expect(top).toBeLessThan(face.box[1]);
+    expect(left + width).toBeGreaterThan(face.box[0] + face.box[2]);
+    expect(top + height).toBeGreaterThan(face.box[1] + face.box[3]);
     const overlay = await sharp(path.join(out, 'control_obama_official_portrait', 'overlay.png')).raw().toBuffer({ resolveWithObject: true });
-    expect([overlay.info.width, overlay.info.height]).toEqual([910, 1137]);
-    const photo = await sharp(casePath('control_obama_official_portrait.jpg')).raw().toBuffer();
-    const face = JSON.parse(fs.readFileSync(path.join(out, 'control_obama_official_portrait', 'result.json'), 'utf8')).faces[0];
-    // Drawn region: the detection box and the points' extent.
-    const xs = [face.box[0], face.box[0] + face.box[2], ...face.points.map((p: number[]) => p[0])];
-    const ys = [face.box[1], face.box[1] + face.box[3], ...face.points.map((p: number[]) => p[1])];
-    const box = [Math.min(...xs), Math.min(...ys), Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys)];
+    expect([overlay.info.width, overlay.info.height]).toEqual([width, height]);
+    const photo = await sharp(casePath('control_obama_official_portrait.jpg')).extract({ left, top, width, height }).raw().toBuffer();
+    // Drawn area: the detection box and the points' extent, in overlay pixels.
+    const xs = [face.box[0], face.box[0] + face.box[2], ...face.points.map((p: number[]) => p[0])].map((v) => v - left);
+    const ys = [face.box[1], face.box[1] + face.box[3], ...face.points.map((p: number[]) => p[1])].map((v) => v - top);
     let inside = 0;
     let outside = 0;
-    for (let y = 0; y < 1137; y += 3) {
-      for (let x = 0; x < 910; x += 3) {
-        const i = (y * 910 + x) * overlay.info.channels;
-        const j = (y * 910 + x) * 3;
+    for (let y = 0; y < height; y += 2) {
+      for (let x = 0; x < width; x += 2) {
+        const i = (y * width + x) * overlay.info.channels;
+        const j = (y * width + x) * 3;
         const changed = Math.abs(overlay.data[i] - photo[j]) + Math.abs(overlay.data[i + 1] - photo[j + 1]) > 60;
-        const inBox = x >= box[0] - 6 && x <= box[0] + box[2] + 6 && y >= box[1] - 6 && y <= box[1] + box[3] + 6;
-        if (changed) inBox ? inside++ : outside++;
+        const drawn = x >= Math.min(...xs) - 6 && x <= Math.max(...xs) + 6 && y >= Math.min(...ys) - 6 && y <= Math.max(...ys) + 6;
+        if (changed) drawn ? inside++ : outside++;
       }
     }
     expect(inside).toBeGreaterThan(200);
@@ -91,6 +98,19 @@ describe('recon-daemon reconstruct', () => {
     const r = run(['reconstruct', 'examples/astronaut.png', '--face', 'biggest', '-o', tmp()]);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('Expected "largest", "all" or a face index ≥ 0 for --face but received "biggest"');
+  });
+
+  it('passes --outputs, --size and --quality through, and prints the flagged checks with hints', () => {
+    const out = tmp();
+    const r = run(['reconstruct', casePath('cameraman_greyscale.png'), '--outputs', 'structure', '--size', '128', '--quality', 'yawFail=80', '--quality', 'pitchFail=80', '-o', out]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^warn /);
+    expect(r.stdout).toContain('warn POSE_TOO_LARGE');
+    expect(r.stdout).toContain('hint: Use a photo where the person faces the camera');
+    expect(fs.readdirSync(path.join(out, 'cameraman_greyscale')).sort()).toEqual(['result.json', 'structure.png']);
+    const bad = run(['reconstruct', 'examples/astronaut.png', '--outputs', 'structure,stl', '-o', tmp()]);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('Expected a comma-separated list of crop, structure, depth, normal, mask, obj, glb, overlay for --outputs but received "stl"');
   });
 
   it('refuses an unknown command with usage help (exit 2)', () => {

@@ -1,9 +1,12 @@
 // `recon-daemon reconstruct`: every photo through one engine (models loaded once). A photo that fails gets
-// a result.json with the error and does not stop the others; the exit code is 1 if any photo failed.
+// a result.json with the error and does not stop the others; the exit code is 1 if any photo failed (an
+// error, or a quality verdict of fail).
 import path from 'node:path';
 import { createEngine } from '../recon/reconstruct.js';
 import { invalidOption, toReconError } from '../recon/errors.js';
-import { reconstructToFolder } from '../recon/folder.js';
+import { reconstructToFolder, validateFolderOptions, type FolderOptions } from '../recon/folder.js';
+import { OUTPUT_KINDS, type OutputKind } from '../recon/outputs/kinds.js';
+import { DEFAULT_THRESHOLDS, type QualityThresholds } from '../recon/quality.js';
 import type { ReconstructArgs } from './commands/reconstruct.js';
 
 export function parseFace(v: string): 'largest' | 'all' | number {
@@ -23,8 +26,41 @@ export function outputFolders(images: string[], root: string): string[] {
   });
 }
 
+export function parseOutputs(v: string | undefined): OutputKind[] | undefined {
+  if (v === undefined) return undefined;
+  const kinds = v.split(',').map((k) => k.trim()).filter(Boolean);
+  for (const k of kinds) {
+    if (!(OUTPUT_KINDS as ReadonlyArray<string>).includes(k)) throw invalidOption('--outputs', `a comma-separated list of ${OUTPUT_KINDS.join(', ')}`, k);
+  }
+  return kinds as OutputKind[];
+}
+
+export function parseQuality(items: string[] | undefined): Partial<QualityThresholds> | undefined {
+  if (!items?.length) return undefined;
+  const out: Partial<QualityThresholds> = {};
+  for (const item of items) {
+    const m = /^([A-Za-z]+)=(-?[\d.]+)$/.exec(item);
+    if (!m || !(m[1] in DEFAULT_THRESHOLDS) || !Number.isFinite(Number(m[2]))) {
+      throw invalidOption('--quality', `name=number with a name from ${Object.keys(DEFAULT_THRESHOLDS).join(', ')}`, item);
+    }
+    out[m[1] as keyof QualityThresholds] = Number(m[2]);
+  }
+  return out;
+}
+
 export async function runReconstruct(args: ReconstructArgs): Promise<number> {
   const face = parseFace(args.face);
+  const options: FolderOptions = {
+    faces: face,
+    maxPixels: args.maxPixels,
+    outputs: parseOutputs(args.outputs),
+    size: args.size,
+    detail: args.detail,
+    force: args.force,
+    quality: parseQuality(args.quality),
+  };
+  // Bad options are reported before the models load.
+  validateFolderOptions(options);
   const engine = await createEngine();
   const dirs = outputFolders(args.image, args.output);
   let failed = 0;
@@ -33,14 +69,20 @@ export async function runReconstruct(args: ReconstructArgs): Promise<number> {
       const file = args.image[i];
       const dir = dirs[i];
       try {
-        const { result } = await reconstructToFolder(engine, file, dir, { faces: face, maxPixels: args.maxPixels });
-        const r = result;
+        const t = performance.now();
+        const { result: r } = await reconstructToFolder(engine, file, dir, options);
+        const ms = performance.now() - t;
         const pose = r.faces[r.reconstructed[0]].pose!;
+        const verdict = r.quality?.verdict ?? 'pass';
+        if (verdict === 'fail') failed++;
         if (args.json) process.stdout.write(JSON.stringify(r) + '\n');
-        else
+        else {
+          const flagged = (r.quality?.checks ?? []).filter((c) => c.severity !== 'info');
           process.stdout.write(
-            `ok   ${file}: ${r.faces.length} face${r.faces.length === 1 ? '' : 's'}, yaw ${pose.yaw.toFixed(1)}° pitch ${pose.pitch.toFixed(1)}° roll ${pose.roll.toFixed(1)}°, ${r.timings.total.toFixed(0)} ms → ${path.join(dir, 'result.json')}\n`,
+            `${verdict.padEnd(4)} ${file}: ${r.faces.length} face${r.faces.length === 1 ? '' : 's'}, yaw ${pose.yaw.toFixed(1)}° pitch ${pose.pitch.toFixed(1)}° roll ${pose.roll.toFixed(1)}°, ${ms.toFixed(0)} ms → ${dir}${path.sep}\n`,
           );
+          for (const c of flagged) process.stdout.write(`     ${c.severity} ${c.code}: ${c.message}\n     hint: ${c.hint}\n`);
+        }
       } catch (e) {
         const err = toReconError(e);
         failed++;
@@ -51,6 +93,6 @@ export async function runReconstruct(args: ReconstructArgs): Promise<number> {
   } finally {
     await engine.dispose();
   }
-  if (!args.json) process.stdout.write(`${args.image.length - failed} of ${args.image.length} photo(s) reconstructed; results in ${path.resolve(args.output)}\n`);
+  if (!args.json) process.stdout.write(`${args.image.length - failed} of ${args.image.length} photo(s) reconstructed without a failing verdict; results in ${path.resolve(args.output)}\n`);
   return failed ? 1 : 0;
 }

@@ -1,13 +1,23 @@
 // One photo → one folder of outputs. The CLI, the daemon's workers and batch runs all call this, so a folder
 // looks the same whoever made it. Every file is written atomically; result.json is written last, so a
-// folder with a result.json is complete. A photo that cannot be reconstructed still gets a result.json
-// that says why, and the error is thrown to the caller.
+// folder with a result.json is complete. A photo that cannot be reconstructed still gets a result.json that
+// says why (with a failing quality verdict), and the error is thrown to the caller. A reconstruction whose
+// verdict is `fail` writes result.json and the overlay only — no maps or mesh that would mislead — unless
+// `force` is set.
 import path from 'node:path';
-import { ErrorCodes, ReconError, toReconError } from './errors.js';
+import { canonicalAlignment, DEFAULT_SIZE, MAX_SIZE, MIN_SIZE, toCrop } from './align.js';
+import { ErrorCodes, invalidOption, ReconError, toReconError } from './errors.js';
+import { exportFace } from './export/index.js';
+import { buildFaceMesh } from './mesh/build.js';
 import { renderOverlay } from './outputs/overlay.js';
+import { renderFaceImages, type MapFile } from './outputs/maps.js';
+import { assessQuality, failureReport, QualityCodes, type QualityCode, type QualityReport, type QualityThresholds } from './quality.js';
 import type { Engine, ReconstructOptions } from './reconstruct.js';
 import { toResultJson, type ResultJson } from './result-json.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { OUTPUT_FILES, OUTPUT_KINDS, type OutputKind } from './outputs/kinds.js';
+
+export { OUTPUT_KINDS, OUTPUT_FILES, type OutputKind } from './outputs/kinds.js';
 
 export interface FolderProgress {
   stage: string;
@@ -15,6 +25,16 @@ export interface FolderProgress {
 }
 
 export interface FolderOptions extends Omit<ReconstructOptions, 'onProgress'> {
+  /** Which outputs to write (default all). */
+  outputs?: ReadonlyArray<OutputKind>;
+  /** Side of the canonical square images, 128–1024 (default 256). */
+  size?: number;
+  /** Share of the photo's lighting-normalised detail in the structure map, 0–1 (default 0.5). */
+  detail?: number;
+  /** Write the images and mesh even when the verdict is `fail`. */
+  force?: boolean;
+  /** Quality threshold overrides (docs/quality.md). */
+  quality?: Partial<QualityThresholds>;
   onProgress?: (p: FolderProgress) => void;
 }
 
@@ -27,31 +47,109 @@ export interface FolderResult {
 
 export const NO_FACE_HINT = 'Use a photo where one face is clearly visible, at least about 40 pixels wide.';
 
+export function validateFolderOptions(o: FolderOptions): void {
+  if (o.size !== undefined && !(Number.isInteger(o.size) && o.size >= MIN_SIZE && o.size <= MAX_SIZE)) {
+    throw invalidOption('size', `integer ${MIN_SIZE}–${MAX_SIZE}`, o.size);
+  }
+  if (o.detail !== undefined && !(typeof o.detail === 'number' && o.detail >= 0 && o.detail <= 1)) throw invalidOption('detail', 'a number 0–1', o.detail);
+  if (o.outputs !== undefined) {
+    if (!Array.isArray(o.outputs)) throw invalidOption('outputs', `a list of ${OUTPUT_KINDS.join(', ')}`, o.outputs);
+    for (const k of o.outputs) if (!(OUTPUT_KINDS as ReadonlyArray<string>).includes(k)) throw invalidOption('outputs', `names from ${OUTPUT_KINDS.join(', ')}`, k);
+  }
+}
+
 export async function reconstructToFolder(engine: Engine, input: string | Uint8Array, dir: string, options: FolderOptions = {}): Promise<FolderResult> {
   const source = typeof input === 'string' ? path.basename(input) : 'upload';
-  const { onProgress, ...engineOptions } = options;
+  const { onProgress, outputs, size = DEFAULT_SIZE, detail, force = false, quality: thresholds, ...engineOptions } = options;
   try {
-    // The engine's stages take the first 80 % of the progress bar; writing outputs the rest.
-    const r = await engine.reconstruct(input, { ...engineOptions, onProgress: (p) => onProgress?.({ stage: p.stage, fraction: p.fraction * 0.8 }) });
+    validateFolderOptions(options);
+    const want = new Set<OutputKind>(outputs ?? OUTPUT_KINDS);
+    // The engine's stages take the first 60 % of the progress bar; outputs the rest.
+    const r = await engine.reconstruct(input, { ...engineOptions, onProgress: (p) => onProgress?.({ stage: p.stage, fraction: p.fraction * 0.6 }) });
     if (!r.faces.length) {
       throw new ReconError(ErrorCodes.NO_FACE, `No face found in ${source}`, NO_FACE_HINT);
     }
+    const faceIndex = r.reconstructed[0];
+    const face = r.faces[faceIndex];
+    const points = face.points!;
+    const quality = assessQuality({ image: r.decoded, faces: r.faces, face: faceIndex, faceChosen: typeof engineOptions.faces === 'number' }, thresholds);
+    const alignment = canonicalAlignment(points, size);
     const files: Record<string, string> = {};
-    const t = performance.now();
-    onProgress?.({ stage: 'outputs', fraction: 0.85 });
-    await writeFileAtomic(path.join(dir, 'overlay.png'), await renderOverlay(r.decoded, r.reconstructed.map((k) => r.faces[k])));
-    files.overlay = 'overlay.png';
-    r.timings.outputs = Math.round((performance.now() - t) * 100) / 100;
-    files.result = 'result.json';
-    const result = toResultJson(source, r);
-    await writeFileAtomic(path.join(dir, 'result.json'), JSON.stringify({ ...result, outputs: files }, null, 1));
+    const write = async (kind: keyof typeof OUTPUT_FILES, data: Uint8Array | string): Promise<void> => {
+      await writeFileAtomic(path.join(dir, OUTPUT_FILES[kind]), data);
+      files[kind] = OUTPUT_FILES[kind];
+    };
+    const t0 = performance.now();
+    let overlayRegion: [number, number, number, number] | undefined;
+    if (want.has('overlay')) {
+      const overlay = await renderOverlay(r.decoded, r.reconstructed.map((k) => r.faces[k]));
+      await write('overlay', overlay.png);
+      overlayRegion = overlay.region;
+    }
+    const t1 = performance.now();
+    let depthScale: unknown;
+    let mesh: Record<string, unknown> | undefined;
+    const writeImages = quality.verdict !== 'fail' || force;
+    if (writeImages) {
+      const mapKinds = (['crop', 'structure', 'depth', 'normal', 'mask'] as const).filter((k) => want.has(k));
+      if (mapKinds.length) {
+        onProgress?.({ stage: 'render', fraction: 0.7 });
+        const built = buildFaceMesh(toCrop(points, alignment));
+        const images = await renderFaceImages(r.decoded, alignment, built, { detail, outputs: mapKinds.map((k) => OUTPUT_FILES[k] as MapFile) });
+        for (const k of mapKinds) await write(k, images.files[OUTPUT_FILES[k] as MapFile]!);
+        if (want.has('depth')) depthScale = images.maps.depthScale;
+        r.timings.render = round(images.timings.total);
+      }
+      if (want.has('obj') || want.has('glb')) {
+        onProgress?.({ stage: 'mesh', fraction: 0.85 });
+        const t = performance.now();
+        const exp = await exportFace(r.decoded, points, { alignment, meta: { version: r.versions['recon-daemon'], source: { file: source } } });
+        if (want.has('obj')) {
+          await write('obj', exp.files['face.obj']);
+          await write('mtl', exp.files['face.mtl']);
+          await write('texture', exp.files['texture.png']);
+        }
+        if (want.has('glb')) await write('glb', exp.files['face.glb']);
+        mesh = {
+          units: 'metres',
+          frame: '+X image right, +Y up, +Z towards the camera; origin between the pupils',
+          interPupillaryDistance: 0.063,
+          vertices: exp.mesh.positions.length / 3,
+          triangles: exp.mesh.triangles.length / 3,
+          eyeCentres: exp.mesh.eyeCentres.map((p) => p.map((v) => Math.round(v * 1e6) / 1e6)),
+        };
+        r.timings.mesh = round(performance.now() - t);
+      }
+    }
+    r.timings.overlay = round(t1 - t0);
+    r.timings.outputs = round(performance.now() - t0);
+    files.result = OUTPUT_FILES.result;
+    const result: ResultJson = {
+      ...toResultJson(source, r),
+      reconstructedFace: faceIndex,
+      alignment: { size, matrix: alignment.matrix.map((v) => Math.round(v * 1e6) / 1e6), metresPerPixel: alignment.metresPerPixel },
+      quality,
+      ...(depthScale ? { depthScale } : {}),
+      ...(mesh ? { mesh } : {}),
+      ...(overlayRegion ? { overlayRegion } : {}),
+      outputs: files,
+    };
+    await writeFileAtomic(path.join(dir, OUTPUT_FILES.result), JSON.stringify(result, null, 1));
     onProgress?.({ stage: 'done', fraction: 1 });
     return { dir, result, files };
   } catch (e) {
     const err = toReconError(e);
     if (err.code !== ErrorCodes.CANCELLED) {
-      await writeFileAtomic(path.join(dir, 'result.json'), JSON.stringify({ source, error: err.toJSON() }, null, 1)).catch(() => undefined);
+      const quality: QualityReport | undefined = (QualityCodes as ReadonlyArray<string>).includes(err.code)
+        ? failureReport(err.code as QualityCode, err.message, err.hint)
+        : undefined;
+      const body = { source, ...(quality ? { quality } : {}), error: err.toJSON(), outputs: { result: OUTPUT_FILES.result } };
+      await writeFileAtomic(path.join(dir, OUTPUT_FILES.result), JSON.stringify(body, null, 1)).catch(() => undefined);
     }
     throw err;
   }
+}
+
+function round(v: number): number {
+  return Math.round(v * 100) / 100;
 }

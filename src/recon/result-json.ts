@@ -1,6 +1,7 @@
 // result.json: the documented contract (docs/result-format.md). Plain data only; version it when it changes.
 import path from 'node:path';
 import type { ReconstructResult } from './reconstruct.js';
+import type { QualityReport } from './quality.js';
 import { KEYPOINT_NAMES, type FaceResult, type Vec2 } from './types.js';
 
 export const RESULT_SCHEMA = 'recon-daemon/result@1';
@@ -23,11 +24,24 @@ export interface ResultJson {
   reconstructed: number[];
   timings: ReconstructResult['timings'];
   versions: ReconstructResult['versions'];
+  /** Index into `faces` of the face the images and mesh were made from. */
+  reconstructedFace?: number;
+  /** The canonical frame: `matrix` maps image pixels to crop pixels (row-major 2×3). */
+  alignment?: { size: number; matrix: number[]; metresPerPixel: number };
+  quality?: QualityReport;
+  /** How depth.png values map to mesh-space metres (docs/outputs.md). */
+  depthScale?: unknown;
+  /** The exported mesh: units, frame, counts, pupils. */
+  mesh?: Record<string, unknown>;
+  /** [x, y, w, h] of the photo region shown by overlay.png. */
+  overlayRegion?: [number, number, number, number];
+  /** Output kind → file name in the photo's folder. */
+  outputs?: Record<string, string>;
 }
 
 const r2 = (v: number): number => Math.round(v * 100) / 100;
 
-export function toResultJson(source: string, r: ReconstructResult): ResultJson & Record<string, unknown> {
+export function toResultJson(source: string, r: ReconstructResult): ResultJson {
   return {
     schema: RESULT_SCHEMA,
     source: path.basename(source),

@@ -5,6 +5,7 @@
 // Params schemas are strict (unknown fields are refused) and carry their own wording: every leaf says what it
 // expects ("integer 128–1024"), and validate.ts turns a failure into "Expected integer 128–1024 for
 // options.size but received 2000". No transforms or defaults, so what a client sends is what a handler gets.
+import { OUTPUT_KINDS } from '../recon/outputs/kinds.js';
 import { z } from 'zod';
 
 /** MAJOR.MINOR. A client whose major differs is refused at `initialize`; minors only add things. */
@@ -126,14 +127,12 @@ const ReconstructOptions = obj(
     faces: z.union([z.enum(['largest', 'all'], facesExp), z.number(facesExp).int(facesExp).min(0, facesExp)], facesExp).optional(),
     maxPixels: int('integer ≥ 1', 1, Number.MAX_SAFE_INTEGER).optional(),
     outputs: z
-      .array(
-        z.string(exp('an output kind (lowercase letters, digits, "-")')).regex(/^[a-z0-9-]{1,32}$/, exp('an output kind (lowercase letters, digits, "-")')),
-        exp('an array of output kinds (e.g. ["structure", "crop"])'),
-      )
-      .max(32, exp('at most 32 output kinds'))
+      .array(z.enum(OUTPUT_KINDS, exp(`an output kind (${OUTPUT_KINDS.join(', ')})`)), exp('an array of output kinds (e.g. ["structure", "crop"])'))
+      .max(OUTPUT_KINDS.length, exp(`at most ${OUTPUT_KINDS.length} output kinds`))
       .optional(),
     size: int('integer 128–1024', 128, 1024).optional(),
     detail: num('number 0–1', 0, 1).optional(),
+    force: z.boolean(exp('a boolean')).optional(),
   },
   'an object of reconstruction options',
 );

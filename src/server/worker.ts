@@ -38,7 +38,6 @@ async function run(engine: Engine, msg: Extract<ToWorker, { type: 'run' }>): Pro
   try {
     const input = 'path' in msg.input ? msg.input.path : msg.input.data;
     const r = await reconstructToFolder(engine, input, msg.dir, {
-      // Options the engine does not know yet (outputs/size/detail before the Outputs work lands) are ignored there.
       ...msg.options,
       signal: controller.signal,
       onProgress: (p) => post({ type: 'progress', jobId: msg.jobId, stage: p.stage, fraction: p.fraction }),

@@ -6,11 +6,16 @@ export interface ReconstructArgs {
   face: string;
   json: boolean;
   maxPixels?: number;
+  outputs?: string;
+  size?: number;
+  detail?: number;
+  force: boolean;
+  quality?: string[];
 }
 
 export const reconstructCommand: CommandModule<object, ReconstructArgs> = {
   command: 'reconstruct <image...>',
-  describe: 'Reconstruct faces in photos, embedded (no daemon): one folder per photo with result.json and overlay.png',
+  describe: 'Reconstruct faces in photos, embedded (no daemon): one folder per photo with the structure map, crop, depth/normal/mask maps, mesh (OBJ, GLB), overlay and result.json',
   builder: (y) =>
     y
       .positional('image', { type: 'string', array: true, demandOption: true, describe: 'Photo files (JPEG, PNG, WebP, TIFF, AVIF/HEIF, GIF)' })
@@ -18,7 +23,13 @@ export const reconstructCommand: CommandModule<object, ReconstructArgs> = {
       .option('face', { type: 'string', default: 'largest', describe: 'Which face gets dense points: largest, all, or an index (0 = largest)' })
       .option('json', { type: 'boolean', default: false, describe: 'Print each result as one JSON line on stdout instead of a summary' })
       .option('max-pixels', { type: 'number', describe: 'Decoded-pixel limit (default 50000000)' })
-      .example('$0 reconstruct examples/astronaut.png -o out', 'writes out/astronaut/result.json and overlay.png') as never,
+      .option('outputs', { type: 'string', describe: 'Comma-separated subset of: crop, structure, depth, normal, mask, obj, glb, overlay (default all; result.json always)' })
+      .option('size', { type: 'number', describe: 'Side of the square images in pixels, 128–1024 (default 256)' })
+      .option('detail', { type: 'number', describe: "Share of the photo's fine detail in the structure map, 0–1 (default 0.5)" })
+      .option('force', { type: 'boolean', default: false, describe: 'Write images and mesh even when the quality verdict is fail' })
+      .option('quality', { type: 'string', array: true, describe: 'Override a quality threshold, e.g. --quality yawFail=50 (docs/quality.md)' })
+      .example('$0 reconstruct examples/astronaut.png -o out', 'writes out/astronaut/ with structure.png, face.glb, result.json, …')
+      .example('$0 reconstruct a.jpg b.png --outputs structure,crop --size 512', 'only the structure map and crop, at 512×512') as never,
   handler: async (args) => {
     const { runReconstruct } = await import('../reconstruct-run.js');
     process.exitCode = await runReconstruct(args);
