@@ -8,8 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { casePath, repoRoot } from './helpers/paths.js';
 
 const cli = path.join(repoRoot, 'bin/recon-daemon.js');
-const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd: repoRoot });
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'recon-cli-'));
+// No daemon can be discovered from these dirs, so these runs always use the embedded engine.
+const isolated = { ...process.env, XDG_RUNTIME_DIR: tmp(), XDG_CONFIG_HOME: tmp() };
+const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd: repoRoot, env: isolated });
 
 describe('recon-daemon reconstruct', () => {
   it('runs the README example and says where the results went', () => {

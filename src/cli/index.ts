@@ -32,6 +32,13 @@ export function createCli(argv: string[]) {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `recon-daemon … | head` closes our stdout early: stop quietly instead of crashing on EPIPE.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
   try {
     await createCli(argv).parseAsync();
   } catch (e) {

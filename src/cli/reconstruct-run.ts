@@ -3,7 +3,12 @@
 // error, or a quality verdict of fail).
 import path from 'node:path';
 import { createEngine } from '../recon/reconstruct.js';
-import { invalidOption, toReconError } from '../recon/errors.js';
+import fs from 'node:fs/promises';
+import { discoverDaemon } from '../client/discover.js';
+import { ReconClient } from '../client/client.js';
+import { reconstructToFolderViaDaemon } from '../client/reconstruct-to-folder.js';
+import { ErrorCodes, invalidOption, ReconError, toReconError } from '../recon/errors.js';
+import type { ResultJson } from '../recon/result-json.js';
 import { reconstructToFolder, validateFolderOptions, type FolderOptions } from '../recon/folder.js';
 import { OUTPUT_KINDS, type OutputKind } from '../recon/outputs/kinds.js';
 import { DEFAULT_THRESHOLDS, type QualityThresholds } from '../recon/quality.js';
@@ -61,7 +66,8 @@ export async function runReconstruct(args: ReconstructArgs): Promise<number> {
   };
   // Bad options are reported before the models load.
   validateFolderOptions(options);
-  const engine = await createEngine();
+  const runner = await pickRunner(args, options);
+  if (!args.json) process.stderr.write(runner.via === 'daemon' ? `using the running daemon at ${runner.url}\n` : '');
   const dirs = outputFolders(args.image, args.output);
   let failed = 0;
   try {
@@ -70,7 +76,7 @@ export async function runReconstruct(args: ReconstructArgs): Promise<number> {
       const dir = dirs[i];
       try {
         const t = performance.now();
-        const { result: r } = await reconstructToFolder(engine, file, dir, options);
+        const r = await runner.run(file, dir);
         const ms = performance.now() - t;
         const pose = r.faces[r.reconstructed[0]].pose!;
         const verdict = r.quality?.verdict ?? 'pass';
@@ -84,15 +90,76 @@ export async function runReconstruct(args: ReconstructArgs): Promise<number> {
           for (const c of flagged) process.stdout.write(`     ${c.severity} ${c.code}: ${c.message}\n     hint: ${c.hint}\n`);
         }
       } catch (e) {
-        const err = toReconError(e);
+        const err = asUserError(e);
         failed++;
-        if (args.json) process.stdout.write(JSON.stringify({ source: path.basename(file), error: err.toJSON() }) + '\n');
+        if (args.json) process.stdout.write(JSON.stringify({ source: path.basename(file), error: err }) + '\n');
         else process.stderr.write(`FAIL ${file}: ${err.code}: ${err.message}\n     hint: ${err.hint}\n`);
       }
     }
   } finally {
-    await engine.dispose();
+    await runner.close();
   }
   if (!args.json) process.stdout.write(`${args.image.length - failed} of ${args.image.length} photo(s) reconstructed without a failing verdict; results in ${path.resolve(args.output)}\n`);
   return failed ? 1 : 0;
+}
+
+interface Runner {
+  via: 'daemon' | 'embedded';
+  url?: string;
+  run(file: string, dir: string): Promise<ResultJson>;
+  close(): Promise<void>;
+}
+
+/**
+ * The running daemon when there is one (warm models, shared with editors), else an embedded engine; the
+ * output folder is the same either way. `--embedded` forces the engine; `--daemon` requires the daemon.
+ * Quality-threshold overrides are an embedded-only option, so they select the embedded engine.
+ */
+async function pickRunner(args: ReconstructArgs, options: FolderOptions): Promise<Runner> {
+  const wantDaemon = args.daemon || (!args.embedded && !options.quality);
+  const found = wantDaemon ? discoverDaemon() : undefined;
+  if (found) {
+    const client = await ReconClient.connect({ url: found.url, token: found.token, clientInfo: { name: 'recon-daemon-cli', version: '1' } }).catch((e: unknown) => {
+      if (args.daemon) throw e;
+      return undefined;
+    });
+    if (client) {
+      const rpcOptions = {
+        faces: options.faces,
+        maxPixels: options.maxPixels,
+        outputs: options.outputs ? [...options.outputs] : undefined,
+        size: options.size,
+        detail: options.detail,
+        force: options.force,
+      };
+      return {
+        via: 'daemon',
+        url: found.url,
+        run: async (file, dir) => {
+          await reconstructToFolderViaDaemon(client, file, dir, rpcOptions);
+          return JSON.parse(await fs.readFile(path.join(dir, 'result.json'), 'utf8')) as ResultJson;
+        },
+        close: async () => client.close(),
+      };
+    }
+  }
+  if (args.daemon) {
+    throw new ReconError(ErrorCodes.INVALID_OPTION, 'recon-daemon is not running', 'Start it with `recon-daemon start`, or drop --daemon to use the embedded engine.');
+  }
+  const engine = await createEngine();
+  return {
+    via: 'embedded',
+    run: async (file, dir) => (await reconstructToFolder(engine, file, dir, options)).result,
+    close: () => engine.dispose(),
+  };
+}
+
+/** Engine errors and daemon (JSON-RPC) errors, printed the same way. */
+function asUserError(e: unknown): { code: string; message: string; hint: string } {
+  const data = (e as { data?: { code?: unknown; hint?: unknown } }).data;
+  if (e instanceof Error && data && typeof data.code === 'string') {
+    return { code: data.code, message: e.message, hint: typeof data.hint === 'string' ? data.hint : '' };
+  }
+  const err = toReconError(e);
+  return { code: err.code, message: err.message, hint: err.hint };
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createEngine, type Engine } from '../recon/reconstruct.js';
 import { reconstructToFolder } from '../recon/folder.js';
+import { warmUp } from '../recon/warmup.js';
 import { toReconError } from '../recon/errors.js';
 import type { JobCompletedResult, Pose } from '../rpc/protocol.js';
 import type { FromWorker, ToWorker, WorkerData } from './worker-messages.js';
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
   let engine: Engine;
   try {
     engine = await createEngine({ threads });
+    await warmUp(engine);
   } catch (e) {
     post({ type: 'fatal', error: toReconError(e).toJSON() });
     return;

@@ -11,11 +11,13 @@ export interface ReconstructArgs {
   detail?: number;
   force: boolean;
   quality?: string[];
+  daemon?: boolean;
+  embedded?: boolean;
 }
 
 export const reconstructCommand: CommandModule<object, ReconstructArgs> = {
   command: 'reconstruct <image...>',
-  describe: 'Reconstruct faces in photos, embedded (no daemon): one folder per photo with the structure map, crop, depth/normal/mask maps, mesh (OBJ, GLB), overlay and result.json',
+  describe: 'Reconstruct faces in photos (through the running daemon if there is one, else embedded): one folder per photo with the structure map, crop, depth/normal/mask maps, mesh (OBJ, GLB), overlay and result.json',
   builder: (y) =>
     y
       .positional('image', { type: 'string', array: true, demandOption: true, describe: 'Photo files (JPEG, PNG, WebP, TIFF, AVIF/HEIF, GIF)' })
@@ -27,6 +29,9 @@ export const reconstructCommand: CommandModule<object, ReconstructArgs> = {
       .option('size', { type: 'number', describe: 'Side of the square images in pixels, 128–1024 (default 256)' })
       .option('detail', { type: 'number', describe: "Share of the photo's fine detail in the structure map, 0–1 (default 0.5)" })
       .option('force', { type: 'boolean', default: false, describe: 'Write images and mesh even when the quality verdict is fail' })
+      .option('daemon', { type: 'boolean', describe: 'Require the running daemon (default: use it when it runs, else the embedded engine)' })
+      .option('embedded', { type: 'boolean', describe: 'Use the embedded engine even when the daemon runs' })
+      .conflicts('daemon', 'embedded')
       .option('quality', { type: 'string', array: true, describe: 'Override a quality threshold, e.g. --quality yawFail=50 (docs/quality.md)' })
       .example('$0 reconstruct examples/astronaut.png -o out', 'writes out/astronaut/ with structure.png, face.glb, result.json, …')
       .example('$0 reconstruct a.jpg b.png --outputs structure,crop --size 512', 'only the structure map and crop, at 512×512') as never,
