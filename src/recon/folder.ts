@@ -80,11 +80,11 @@ export async function reconstructToFolder(engine: Engine, input: string | Uint8A
       files[kind] = OUTPUT_FILES[kind];
     };
     const t0 = performance.now();
-    let overlayRegion: [number, number, number, number] | undefined;
+    let overlayRegion: { region: [number, number, number, number]; scale: number } | undefined;
     if (want.has('overlay')) {
       const overlay = await renderOverlay(r.decoded, r.reconstructed.map((k) => r.faces[k]));
       await write('overlay', overlay.png);
-      overlayRegion = overlay.region;
+      overlayRegion = { region: overlay.region, scale: Math.round(overlay.scale * 1e6) / 1e6 };
     }
     const t1 = performance.now();
     let depthScale: unknown;
@@ -131,7 +131,7 @@ export async function reconstructToFolder(engine: Engine, input: string | Uint8A
       quality,
       ...(depthScale ? { depthScale } : {}),
       ...(mesh ? { mesh } : {}),
-      ...(overlayRegion ? { overlayRegion } : {}),
+      ...(overlayRegion ? { overlay: overlayRegion } : {}),
       outputs: files,
     };
     await writeFileAtomic(path.join(dir, OUTPUT_FILES.result), JSON.stringify(result, null, 1));

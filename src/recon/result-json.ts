@@ -33,8 +33,8 @@ export interface ResultJson {
   depthScale?: unknown;
   /** The exported mesh: units, frame, counts, pupils. */
   mesh?: Record<string, unknown>;
-  /** [x, y, w, h] of the photo region shown by overlay.png. */
-  overlayRegion?: [number, number, number, number];
+  /** overlay.png shows the photo region [x, y, w, h] (image pixels) scaled by `scale`. */
+  overlay?: { region: [number, number, number, number]; scale: number };
   /** Output kind → file name in the photo's folder. */
   outputs?: Record<string, string>;
 }
