@@ -91,17 +91,18 @@ export async function reconstructToFolder(engine: Engine, input: string | Uint8A
     let mesh: Record<string, unknown> | undefined;
     const writeImages = quality.verdict !== 'fail' || force;
     if (writeImages) {
+      // Images and mesh run side by side: their PNG encodes overlap on libuv's thread pool.
       const mapKinds = (['crop', 'structure', 'depth', 'normal', 'mask'] as const).filter((k) => want.has(k));
-      if (mapKinds.length) {
-        onProgress?.({ stage: 'render', fraction: 0.7 });
+      const renderImages = async (): Promise<void> => {
+        if (!mapKinds.length) return;
         const built = buildFaceMesh(toCrop(points, alignment));
         const images = await renderFaceImages(r.decoded, alignment, built, { detail, outputs: mapKinds.map((k) => OUTPUT_FILES[k] as MapFile) });
         for (const k of mapKinds) await write(k, images.files[OUTPUT_FILES[k] as MapFile]!);
         if (want.has('depth')) depthScale = images.maps.depthScale;
         r.timings.render = round(images.timings.total);
-      }
-      if (want.has('obj') || want.has('glb')) {
-        onProgress?.({ stage: 'mesh', fraction: 0.85 });
+      };
+      const exportMesh = async (): Promise<void> => {
+        if (!want.has('obj') && !want.has('glb')) return;
         const t = performance.now();
         const exp = await exportFace(r.decoded, points, { alignment, meta: { version: r.versions['recon-daemon'], source: { file: source } } });
         if (want.has('obj')) {
@@ -119,7 +120,11 @@ export async function reconstructToFolder(engine: Engine, input: string | Uint8A
           eyeCentres: exp.mesh.eyeCentres.map((p) => p.map((v) => Math.round(v * 1e6) / 1e6)),
         };
         r.timings.mesh = round(performance.now() - t);
-      }
+      };
+      onProgress?.({ stage: 'render', fraction: 0.7 });
+      // allSettled: a failure in one branch is reported only after the other has stopped writing.
+      const settled = await Promise.allSettled([renderImages(), exportMesh()]);
+      for (const s of settled) if (s.status === 'rejected') throw s.reason;
     }
     r.timings.overlay = round(t1 - t0);
     r.timings.outputs = round(performance.now() - t0);
