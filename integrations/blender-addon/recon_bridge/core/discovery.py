@@ -1,0 +1,178 @@
+# Finding the daemon with no configuration, exactly as docs/daemon.md#files describes: the discovery file
+# daemon.json (address, pid, token file, output root) under $XDG_RUNTIME_DIR/recon-daemon (else the config
+# dir), and the token file $XDG_CONFIG_HOME/recon-daemon/token. Mirrors src/server/paths.ts.
+import ipaddress
+import json
+import os
+import shutil
+import subprocess
+import sys
+from urllib.parse import urlsplit
+
+from . import errors
+from .errors import ReconError
+
+DEFAULT_PORT = 47613
+DEFAULT_URL = "ws://127.0.0.1:%d/" % DEFAULT_PORT
+APP = "recon-daemon"
+
+
+def _home(env):
+    return env.get("HOME") or os.path.expanduser("~")
+
+
+def _xdg(env, name, fallback):
+    v = env.get(name)
+    return v if v and os.path.isabs(v) else fallback
+
+
+def daemon_paths(env=None):
+    """The daemon's files for this environment: configDir, runtimeDir, tokenFile, discoveryFile, pidFile."""
+    env = os.environ if env is None else env
+    h = _home(env)
+    config_dir = os.path.join(_xdg(env, "XDG_CONFIG_HOME", os.path.join(h, ".config")), APP)
+    runtime_base = _xdg(env, "XDG_RUNTIME_DIR", "")
+    runtime_dir = os.path.join(runtime_base, APP) if runtime_base else config_dir
+    return {
+        "configDir": config_dir,
+        "runtimeDir": runtime_dir,
+        "tokenFile": os.path.join(config_dir, "token"),
+        "discoveryFile": os.path.join(runtime_dir, "daemon.json"),
+        "pidFile": os.path.join(runtime_dir, "daemon.pid"),
+    }
+
+
+def pid_alive(pid):
+    """True if a process with this pid exists (POSIX kill 0; on Windows the pid is trusted)."""
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    if sys.platform == "win32":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return False  # someone else's process: not our user's daemon
+    except OSError:
+        return False
+    return True
+
+
+def read_discovery(env=None, check_pid=True):
+    """daemon.json as a dict, or None when it is missing, unreadable, or names a process that is gone."""
+    path = daemon_paths(env)["discoveryFile"]
+    try:
+        with open(path, "r", encoding="utf-8") as f:
+            info = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(info, dict) or not isinstance(info.get("url"), str) or not isinstance(info.get("pid"), int):
+        return None
+    if check_pid and not pid_alive(info["pid"]):
+        return None
+    info["discoveryFile"] = path
+    return info
+
+
+def read_token(path):
+    """The token in ``path`` (stripped), or None when the file is missing or empty."""
+    try:
+        with open(path, "r", encoding="utf-8") as f:
+            token = f.read().strip()
+    except OSError:
+        return None
+    return token or None
+
+
+def is_loopback_url(url):
+    """True when the URL's host is this machine (127.0.0.0/8, ::1, localhost): the daemon shares our files."""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Endpoint(object):
+    """Where to connect and with which token, and where each came from (for the preferences panel)."""
+
+    __slots__ = ("url", "token", "url_source", "token_source", "discovery", "local")
+
+    def __init__(self, url, token, url_source, token_source, discovery):
+        self.url = url
+        self.token = token
+        self.url_source = url_source
+        self.token_source = token_source
+        self.discovery = discovery
+        self.local = is_loopback_url(url)
+
+    def __repr__(self):
+        return "Endpoint(url=%r, url_source=%r, token_source=%r)" % (self.url, self.url_source, self.token_source)
+
+
+def resolve_endpoint(url=None, token=None, env=None):
+    """Explicit values win; else the discovery file (a running daemon's address and token file); else the
+    default address and the default token file. The token is read only for a daemon on this machine."""
+    env = os.environ if env is None else env
+    info = read_discovery(env)
+    if url:
+        resolved_url, url_source = url, "given"
+    elif info:
+        resolved_url, url_source = info["url"], info["discoveryFile"]
+    else:
+        resolved_url, url_source = DEFAULT_URL, "default"
+    if token:
+        return Endpoint(resolved_url, token, url_source, "given", info)
+    token_file = info.get("tokenFile") if info and isinstance(info.get("tokenFile"), str) else daemon_paths(env)["tokenFile"]
+    if is_loopback_url(resolved_url):
+        t = read_token(token_file)
+        if t:
+            return Endpoint(resolved_url, t, url_source, token_file, info)
+    return Endpoint(resolved_url, None, url_source, None, info)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Starting the daemon
+
+
+def cli_command(cli_path):
+    """The argv prefix that runs the CLI: an executable on PATH or a path; a .js file runs under node."""
+    cli = (cli_path or "").strip() or APP
+    if cli.endswith(".js") or cli.endswith(".mjs"):
+        node = shutil.which("node") or "node"
+        return [node, os.path.expanduser(cli)]
+    found = shutil.which(os.path.expanduser(cli))
+    if not found:
+        raise ReconError(
+            "cannot start the daemon: %r was not found" % cli,
+            errors.DAEMON_NOT_RUNNING,
+            "Set the path of the recon-daemon command in the add-on preferences (e.g. ~/.npm-global/bin/recon-daemon), "
+            "or start it yourself with `recon-daemon start`.",
+        )
+    return [found]
+
+
+def start_daemon(cli_path=None, env=None, timeout=90.0):
+    """Run `recon-daemon start` (it returns once the daemon listens) and return its discovery info.
+    Blocks: call it from a background thread."""
+    argv = cli_command(cli_path) + ["start"]
+    try:
+        p = subprocess.run(argv, env=dict(os.environ if env is None else env), timeout=timeout,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise ReconError("cannot start the daemon: %s" % e, errors.DAEMON_NOT_RUNNING, errors.DAEMON_NOT_RUNNING_HINT)
+    if p.returncode != 0:
+        tail = (p.stderr or p.stdout).decode("utf-8", "replace").strip().splitlines()[-3:]
+        raise ReconError("`%s start` failed (exit %d): %s" % (" ".join(argv[:-1]), p.returncode, " ".join(tail)),
+                         errors.DAEMON_NOT_RUNNING, "Run `recon-daemon start` in a terminal to see why.")
+    info = read_discovery(env)
+    if info is None:
+        raise ReconError("`recon-daemon start` succeeded but wrote no discovery file", errors.DAEMON_NOT_RUNNING,
+                         "Is the add-on looking at another user's or another XDG_RUNTIME_DIR's daemon?")
+    return info

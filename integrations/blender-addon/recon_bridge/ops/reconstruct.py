@@ -1,0 +1,68 @@
+import os
+
+import bpy
+from bpy.props import BoolProperty, StringProperty
+from bpy.types import Operator
+
+from .. import api, runtime
+from ..core.errors import ReconError
+from ..prefs import get_prefs
+from ..scene import collection_name_for
+from ._modal import WaitAndReport, can_wait
+
+IMAGE_GLOB = "*.jpg;*.jpeg;*.png;*.webp;*.tif;*.tiff;*.avif;*.heic;*.heif;*.gif"
+
+
+class RECON_OT_reconstruct_from_photo(WaitAndReport, Operator):
+    """Reconstruct the face in a photo with recon-daemon: a front-view reference image (the structure map) and the head mesh, aligned, in a collection named after the photo"""
+
+    bl_idname = "recon.reconstruct_from_photo"
+    bl_label = "Reconstruct from Photo"
+    bl_options = {"REGISTER"}
+
+    filepath: StringProperty(name="Photo", subtype="FILE_PATH", options={"SKIP_SAVE"})
+    filter_glob: StringProperty(default=IMAGE_GLOB, options={"HIDDEN"})
+    filter_image: BoolProperty(default=True, options={"HIDDEN", "SKIP_SAVE"})
+    filter_folder: BoolProperty(default=True, options={"HIDDEN", "SKIP_SAVE"})
+
+    @classmethod
+    def poll(cls, context):
+        if runtime.busy():
+            cls.poll_message_set("A reconstruction is running: wait for it or cancel it")
+            return False
+        return context.scene is not None
+
+    def invoke(self, context, event):
+        context.window_manager.fileselect_add(self)
+        return {"RUNNING_MODAL"}
+
+    def execute(self, context):
+        path = bpy.path.abspath(self.filepath) if self.filepath else ""
+        if not path or not os.path.isfile(path):
+            self.report({"ERROR"}, "Face Recon: no such photo: %r. Pick an image file." % (self.filepath,))
+            return {"CANCELLED"}
+        opts = context.scene.recon_options.to_options()
+        prefs = get_prefs(context)
+        if not can_wait(context):
+            # Background mode: nothing to keep responsive, and timers do not run. Same code as the API.
+            try:
+                names = api.reconstruct(path, timeout=prefs.job_timeout, **opts)
+            except ReconError as e:
+                self.report({"ERROR"}, "Face Recon: %s (%s)" % (e.user_text(), e.code))
+                return {"CANCELLED"}
+            self.report({"WARNING"} if names.warnings else {"INFO"},
+                        "Face Recon: built \"%s\" (%s)" % (names.collection, names.verdict or "done"))
+            return {"FINISHED"}
+        build = {
+            "name": collection_name_for(path),
+            "import_mesh": opts.get("import_mesh", True),
+            "mesh_importer": prefs.mesh_importer,
+        }
+        self._job = runtime.start_job(path, opts, build)
+        self.report({"INFO"}, "Face Recon: reconstructing %s…" % os.path.basename(path))
+        return self.wait_for(context, self._job.finished)
+
+    def finish(self, context):
+        level, text = self._job.report()
+        self.report({level}, text)
+        return {"FINISHED"} if self._job.status == runtime.COMPLETED else {"CANCELLED"}

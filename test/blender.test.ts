@@ -1,0 +1,528 @@
+// The Blender add-on (integrations/blender-addon/recon_bridge) against a real daemon and the real Blender,
+// headless: the zip from `recon-daemon install-addon blender`, installed the way a user installs it, then the
+// scripting API, the operators, the UI's background-thread path and the panels (test/blender/blender_scene.py
+// measures, this file asserts). Also the add-on's core in plain Python (test/blender/test_core.py).
+//
+// Blender is required, not optional: without it these tests fail (CI installs it: apt-get install -y blender
+// python3-numpy xvfb xauth). RECON_BLENDER names another executable. The UI-session tests run Blender's real
+// UI under Xvfb (software OpenGL), where timers fire and operators are modal (test/blender/ui_session.py).
+import { execFile, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { casePath, repoRoot } from './helpers/paths.js';
+import { runCli, startDaemon, tempEnv, type TestDaemon } from './helpers/daemon.js';
+
+const BLENDER = process.env.RECON_BLENDER || 'blender';
+const PYTHON = process.env.RECON_PYTHON || 'python3';
+const XVFB_RUN = process.env.RECON_XVFB_RUN || 'xvfb-run';
+const PORTRAIT = casePath('control_obama_official_portrait.jpg');
+const NO_FACE = casePath('negative_coffee.png');
+const PLUGIN_COMMAND = 'blendertest.hello';
+const K = 0.063 / (0.28 * 256);
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 180_000): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { env, timeout: timeoutMs, maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function requireTool(cmd: string, args: string[], what: string): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  } catch {
+    throw new Error(`${what} is required for the Blender add-on tests and was not found (${cmd}). Install it: apt-get install -y blender python3-numpy xvfb xauth (see .ci/run), or set RECON_BLENDER / RECON_PYTHON.`);
+  }
+}
+
+/** A plugin that contributes one command, for the add-on's plugin-command menu. */
+function writeFixturePlugin(dir: string): void {
+  const p = path.join(dir, 'blender-test-hello');
+  fs.mkdirSync(p, { recursive: true });
+  fs.writeFileSync(
+    path.join(p, 'package.json'),
+    JSON.stringify({
+      name: 'blender-test-hello',
+      version: '1.0.0',
+      main: 'main.js',
+      engines: { 'recon-daemon': '^1.0.0' },
+      activationEvents: [],
+      contributes: { commands: [{ command: PLUGIN_COMMAND, title: 'Say Hello' }] },
+    }),
+  );
+  fs.writeFileSync(
+    path.join(p, 'main.js'),
+    `const recon = require('recon-daemon');
+exports.activate = (context) => {
+  context.subscriptions.push(recon.commands.registerCommand(${JSON.stringify(PLUGIN_COMMAND)}, (...args) => {
+    recon.window.showMessage('hello, editors', 'warning');
+    return { greeting: 'hello from a plugin', args };
+  }));
+};
+`,
+  );
+}
+
+let d: TestDaemon;
+let work: string;
+let zip: string;
+let blenderVersion: string;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+let report: any;
+let blenderRun: Run;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+let ui: any;
+let uiRun: Run;
+
+function testEnv(): NodeJS.ProcessEnv {
+  return {
+    ...d.te.env,
+    RECON_REPO: repoRoot,
+    RECON_TEST_URL: d.info.url,
+    RECON_TEST_TOKEN: d.token,
+    RECON_TEST_PLUGIN_COMMAND: PLUGIN_COMMAND,
+    RECON_TEST_PHOTO: PORTRAIT,
+    RECON_TEST_NOFACE: NO_FACE,
+  };
+}
+
+beforeAll(async () => {
+  blenderVersion = requireTool(BLENDER, ['--version'], 'Blender').split('\n')[0];
+  requireTool(PYTHON, ['--version'], 'Python 3');
+  requireTool('sh', ['-c', `command -v ${XVFB_RUN}`], 'xvfb-run (package xvfb)');
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'recon-blender-'));
+  writeFixturePlugin(path.join(work, 'plugins'));
+  d = await startDaemon(['--plugin-dir', path.join(work, 'plugins')]);
+  zip = path.join(work, 'recon_bridge.zip');
+  const built = await runCli(['install-addon', 'blender', '--out', zip], d.te.env);
+  if (built.code !== 0) throw new Error(`install-addon failed:\n${built.stderr}`);
+  const reportFile = path.join(work, 'report.json');
+  blenderRun = await run(
+    BLENDER,
+    ['-b', '--factory-startup', '--python-exit-code', '1', '--python', path.join(repoRoot, 'test/blender/blender_scene.py')],
+    { ...testEnv(), RECON_TEST_ZIP: zip, RECON_TEST_REPORT: reportFile },
+  );
+  if (blenderRun.code !== 0 || !fs.existsSync(reportFile)) {
+    throw new Error(`Blender exited with ${blenderRun.code}:\n${blenderRun.stdout.slice(-4000)}\n${blenderRun.stderr.slice(-4000)}`);
+  }
+  report = JSON.parse(fs.readFileSync(reportFile, 'utf8'));
+
+  const uiReport = path.join(work, 'ui.json');
+  fs.mkdirSync(path.join(work, 'shots'));
+  uiRun = await run(
+    XVFB_RUN,
+    ['-a', '-s', '-screen 0 1280x720x24', BLENDER, '--factory-startup', '--enable-event-simulate', '--python', path.join(repoRoot, 'test/blender/ui_session.py')],
+    { ...testEnv(), RECON_TEST_ZIP: zip, RECON_TEST_REPORT: uiReport, RECON_TEST_SHOTS: path.join(work, 'shots') },
+    240_000,
+  );
+  if (!fs.existsSync(uiReport)) throw new Error(`The Blender UI session wrote no report (exit ${uiRun.code}):\n${uiRun.stdout.slice(-4000)}\n${uiRun.stderr.slice(-4000)}`);
+  ui = JSON.parse(fs.readFileSync(uiReport, 'utf8'));
+}, 600_000);
+
+afterAll(async () => {
+  await d?.stop();
+  d?.te.cleanup();
+  if (work) fs.rmSync(work, { recursive: true, force: true });
+});
+
+describe('install-addon blender', () => {
+  it('builds one zip with the package in a single top-level folder (bl_info and the 4.2+ manifest), no caches', async () => {
+    const listing = await run(
+      PYTHON,
+      ['-c', 'import sys, zipfile, json; z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; print(json.dumps(z.namelist()))', zip],
+      process.env,
+    );
+    expect(listing.code, listing.stderr).toBe(0);
+    const names = JSON.parse(listing.stdout) as string[];
+    expect(names).toContain('recon_bridge/__init__.py');
+    expect(names).toContain('recon_bridge/blender_manifest.toml');
+    expect(names).toContain('recon_bridge/api.py');
+    expect(names).toContain('recon_bridge/core/websocket.py');
+    expect(names.every((n) => n.startsWith('recon_bridge/'))).toBe(true);
+    expect(names.some((n) => n.includes('__pycache__') || n.endsWith('.pyc'))).toBe(false);
+  });
+
+  it('writes the same bytes every time (fixed timestamps, sorted entries)', async () => {
+    const again = path.join(work, 'again.zip');
+    const r = await runCli(['install-addon', 'blender', '-o', again], d.te.env);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Wrote .*again\.zip \(recon_bridge 0\.1\.0, \d+ files, \d+ bytes\)/);
+    expect(r.stdout).toContain('Install from Disk');
+    expect(fs.readFileSync(again).equals(fs.readFileSync(zip))).toBe(true);
+  });
+
+  it('has a valid extension manifest whose version matches bl_info', async () => {
+    const check = await run(
+      PYTHON,
+      [
+        '-c',
+        `import sys, tomllib, zipfile, ast
+z = zipfile.ZipFile(sys.argv[1])
+m = tomllib.loads(z.read("recon_bridge/blender_manifest.toml").decode())
+for key in ("schema_version", "id", "version", "name", "tagline", "maintainer", "type", "license", "blender_version_min"):
+    assert key in m, key
+assert m["id"] == "recon_bridge" and m["type"] == "add-on"
+# Blender's validator: at most 64 characters, ending in a letter, digit or closing bracket.
+assert len(m["tagline"]) <= 64 and (m["tagline"][-1].isalnum() or m["tagline"][-1] in ")]}"), m["tagline"]
+for k, v in m["permissions"].items():
+    assert k in ("files", "network", "clipboard", "camera", "microphone") and len(v) <= 64 and v[-1].isalnum(), (k, v)
+tree = ast.parse(z.read("recon_bridge/__init__.py").decode())
+info = next(ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "bl_info")
+assert ".".join(map(str, info["version"])) == m["version"], (info["version"], m["version"])
+assert info["blender"] == (3, 4, 0)
+print("ok")`,
+        zip,
+      ],
+      process.env,
+    );
+    expect(check.stderr).toBe('');
+    expect(check.stdout.trim()).toBe('ok');
+  });
+
+  it('--blender installs and enables it in that Blender\'s user preferences', async () => {
+    const te = tempEnv();
+    try {
+      const r = await runCli(['install-addon', 'blender', '-o', path.join(te.root, 'a.zip'), '--blender', BLENDER], te.env, 180_000);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain('Installed and enabled recon_bridge');
+      // A fresh Blender with those preferences (no --factory-startup) has it enabled.
+      const check = await run(
+        BLENDER,
+        ['-b', '--python-exit-code', '1', '--python-expr', 'import bpy\nassert "recon_bridge" in bpy.context.preferences.addons\nimport recon_bridge.api\nprint("ENABLED", recon_bridge.__file__)'],
+        te.env,
+      );
+      expect(check.code, check.stderr + check.stdout).toBe(0);
+      expect(check.stdout).toMatch(new RegExp(`ENABLED ${te.root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/.*recon_bridge/__init__\\.py`));
+    } finally {
+      te.cleanup();
+    }
+  }, 240_000);
+});
+
+describe('the add-on in Blender (headless)', () => {
+  it('installs from the zip with bpy.ops.preferences.addon_install in background mode and enables it', () => {
+    expect(blenderVersion).toMatch(/^Blender \d+\.\d+/);
+    expect(report.background).toBe(true);
+    expect(report.install.enabled).toBe(true);
+    expect(report.install.from_user_addons).toBe(true);
+    expect(report.install.prefs).toBe('RECON_AddonPreferences');
+  });
+
+  it('registers the operator, the Face Recon sidebar panels and the Add menu entry', () => {
+    const r = report.registered;
+    expect(r.operator).toBe(true);
+    expect(r.operator_idname).toBe('recon.reconstruct_from_photo');
+    expect(r.operators).toEqual(['RECON_OT_cancel', 'RECON_OT_reconnect', 'RECON_OT_reconstruct_from_photo', 'RECON_OT_refresh_commands', 'RECON_OT_run_command', 'RECON_OT_start_daemon']);
+    expect(r.panel).toBe(true);
+    expect(r.panel_category).toBe('Face Recon');
+    expect(r.panel_space).toEqual(['VIEW_3D', 'UI']);
+    expect(r.panels).toEqual(['VIEW3D_PT_recon', 'VIEW3D_PT_recon_commands', 'VIEW3D_PT_recon_options', 'VIEW3D_PT_recon_result']);
+    expect(r.add_menu && r.add_menu_hooked && r.commands_menu).toBe(true);
+    expect(r.file_filter).toEqual([true, true]); // the file browser shows images (and folders) only
+    expect(r.scene_options).toBe(true);
+  });
+
+  it('api.reconstruct builds a collection named after the photo with the reference empty and the mesh', () => {
+    const a = report.api;
+    expect(a.collection).toBe('control_obama_official_portrait');
+    expect(a.collection_linked).toBe(true);
+    expect(a.names).toEqual(['control_obama_official_portrait reference', 'control_obama_official_portrait face']);
+    expect(a.collection_objects).toEqual([...a.names].sort());
+    expect(a.verdict).toBe('pass');
+    expect(a.warnings).toEqual([]);
+    expect(a.progress.at(-1)).toEqual(['done', 1]);
+    expect(a.images).toEqual([
+      'control_obama_official_portrait structure',
+      'control_obama_official_portrait face texture',
+      'control_obama_official_portrait crop',
+      'control_obama_official_portrait depth',
+      'control_obama_official_portrait normal',
+    ]);
+  });
+
+  it('the reference is an image empty with the 256×256 structure map, facing the front view (normal −Y), S·k metres wide', () => {
+    const r = report.api.reference;
+    expect(r.type).toBe('EMPTY');
+    expect(r.display_type).toBe('IMAGE');
+    expect(r.image_size).toEqual([256, 256]);
+    expect(r.normal[0]).toBeCloseTo(0, 6);
+    expect(r.normal[1]).toBeCloseTo(-1, 6);
+    expect(r.normal[2]).toBeCloseTo(0, 6);
+    expect(r.up[2]).toBeCloseTo(1, 6); // image up = world +Z
+    expect(r.right[0]).toBeCloseTo(1, 6); // image right = world +X
+    expect(r.S).toBe(256);
+    expect(r.k).toBeCloseTo(K, 12);
+    expect(r.display_size).toBeCloseTo(256 * K, 6); // 0.225 m
+    expect(r.display_size).toBeCloseTo(r.S_times_k, 6);
+    expect(r.offset).toEqual([-0.5, -0.5]);
+    expect(r.location[0]).toBeCloseTo(0, 9);
+    expect(r.location[2]).toBeCloseTo(-0.1 * 256 * K, 6); // its centre is at mesh (0, −0.1·S·k)
+  });
+
+  it('the reference has sensible display defaults: behind geometry, half transparent, orthographic views only', () => {
+    const r = report.api.reference;
+    expect(r.depth).toBe('BACK');
+    expect(r.side).toBe('FRONT');
+    expect(r.ortho).toBe(true);
+    expect(r.persp).toBe(false);
+    expect(r.axis_aligned_only).toBe(true);
+    expect(r.use_alpha).toBe(true);
+    expect(r.alpha).toBeCloseTo(0.5, 6);
+    expect(r.behind_mesh).toBe(true);
+  });
+
+  it('imports the mesh with the documented vertex count, textured, in metres with the pupils 0.063 m apart', () => {
+    const m = report.api.mesh;
+    expect(m.type).toBe('MESH');
+    expect(m.vertices).toBe(1830); // docs/mesh-export.md: 1 subdivision level
+    expect(m.polygons).toBe(3580);
+    expect(m.textured).toBe(true);
+    expect(m.ipd).toBeCloseTo(0.063, 3);
+    expect(Math.abs(m.ipd - 0.063)).toBeLessThan(0.0002);
+    expect(m.eye_corner_ipd).toBeGreaterThan(0.055); // eye-corner midpoints: close to the pupils
+    expect(m.eye_corner_ipd).toBeLessThan(0.07);
+    expect(m.subject_left_eye_x).toBeGreaterThan(0); // subject's left eye at +X, as in the photo
+    expect(m.nose_y).toBeLessThan(-0.03); // the face looks towards −Y (Blender's front view)
+    expect(m.height).toBeGreaterThan(0.15); // about 0.2 m forehead to chin
+    expect(m.height).toBeLessThan(0.25);
+    expect(m.location).toEqual([0, 0, 0]);
+  });
+
+  it('mesh and reference are aligned: the nose tip projects onto the map\'s nose within a few mm, the face inside the image', () => {
+    const a = report.api.alignment;
+    expect(a.nose_error_mm).toBeLessThan(2);
+    expect(a.vertices_inside_image).toBe(1);
+    expect(a.vertices_on_face_pixels).toBeGreaterThan(0.99); // every vertex lands on the face in the map, not the background
+    expect(a.nose_structure_value).toBeGreaterThan(0.3);
+    expect(a.corner_structure_value).toBe(0);
+    // The pupils project onto (0.36·S, 0.4·S) and (0.64·S, 0.4·S) of the map.
+    expect(a.pupils_image_px[0][0]).toBeCloseTo(0.36 * 256, 1);
+    expect(a.pupils_image_px[1][0]).toBeCloseTo(0.64 * 256, 1);
+    expect(a.pupils_image_px[0][1]).toBeCloseTo(0.4 * 256, 1);
+  });
+
+  it('loads depth, normal and crop as images (depth and normal as Non-Color data)', () => {
+    const im = report.api.extra_images;
+    expect(im['control_obama_official_portrait depth'].colorspace).toBe('Non-Color');
+    expect(im['control_obama_official_portrait normal'].colorspace).toBe('Non-Color');
+    expect(im['control_obama_official_portrait crop'].colorspace).toBe('sRGB');
+    for (const n of ['crop', 'depth', 'normal']) {
+      expect(im[`control_obama_official_portrait ${n}`].fake_user).toBe(true);
+      expect(im[`control_obama_official_portrait ${n}`].size).toEqual([256, 256]);
+    }
+  });
+
+  it('reconstructing the same photo again replaces the collection instead of duplicating it', () => {
+    const r = report.replace;
+    expect(r.names).toEqual(report.api.names);
+    expect(r.counts_after).toEqual(r.counts_before);
+    expect(r.objects_after).toEqual(r.objects_before);
+    expect(r.collections_named).toBe(1);
+    expect(r.job_changed).toBe(true);
+    expect(r.max_vertex_delta).toBeLessThan(1e-6);
+    expect(report.operator.collections_named).toBe(1); // and the operator replaces it too
+  });
+
+  it('a replaced collection stays where the user filed it; objects the user added to it are kept', () => {
+    expect(report.replace_user_edits).toEqual({ under_refs: true, in_scene_root: false, note_kept: true, note_not_in_new: true });
+  });
+
+  it('fetches the files with result.read when asked to send bytes (transfer="data"), and packs the images', () => {
+    expect(report.replace.structure_packed).toBe(true);
+    expect(report.replace.images_packed).toBe(true);
+    expect(report.replace.same_vertices).toBe(true);
+  });
+
+  it('a photo without a face raises ReconError NO_FACE with the hint and leaves no new objects', () => {
+    const e = report.no_face;
+    expect(e.raised).toBe(true);
+    expect(e.type).toBe('ReconError');
+    expect(e.code).toBe('NO_FACE');
+    expect(e.message).toBe('No face found in negative_coffee.png');
+    expect(e.hint).toMatch(/one face is clearly visible/);
+    expect(e.counts_after).toEqual(e.counts_before);
+  });
+
+  it('the operator reports an ERROR with the daemon\'s message and hint for a photo without a face', () => {
+    const e = report.no_face_operator;
+    expect(e.raised).toBe(true);
+    expect(e.text).toContain('Error: Face Recon: No face found in negative_coffee.png. Use a photo where one face is clearly visible');
+    expect(e.text).toContain('(NO_FACE)');
+    expect(e.counts_after).toEqual(e.counts_before);
+  });
+
+  it('cancel leaves no objects', () => {
+    const e = report.cancel;
+    expect(e.raised).toBe(true);
+    expect(e.code).toBe('REQUEST_CANCELLED');
+    expect(e.counts_after).toEqual(e.counts_before);
+    expect(e.collection).toBe(false);
+    expect(report.ui.cancel.status).toBe('CANCELLED');
+    expect(report.ui.cancel.collection).toBe(false);
+    expect(report.ui.cancel.counts_after).toEqual(report.ui.cancel.counts_before);
+  });
+
+  it('with no daemon listening it fails at once with "daemon not running: run `recon-daemon start`"', () => {
+    const e = report.not_running;
+    expect(e.raised).toBe(true);
+    expect(e.code).toBe('DAEMON_NOT_RUNNING');
+    expect(e.message).toBe('daemon not running: run `recon-daemon start`');
+    expect(e.elapsed).toBeLessThan(5);
+    expect(e.counts_after).toEqual(e.counts_before);
+  });
+
+  it('refuses a bad option with the field, the expectation and the value', () => {
+    expect(report.bad_option.code).toBe('INVALID_OPTION');
+    expect(report.bad_option.message).toBe('Expected integer 128–1024 for size but received 2000');
+  });
+
+  it('takes an explicit URL and token, and options such as size and load_images', () => {
+    const e = report.explicit;
+    expect(e.names).toEqual(['explicit endpoint reference', 'explicit endpoint face']);
+    expect(e.image_size).toEqual([128, 128]);
+    expect(e.display_size).toBeCloseTo(0.225, 6); // S·k is 0.225 m at any size
+    expect(e.images).toEqual(['explicit endpoint structure', 'explicit endpoint face texture']);
+    expect(e.removed).toBe(true);
+  });
+
+  it('Blender\'s own glTF importer places the mesh exactly where the built-in reader does', () => {
+    const g = report.gltf;
+    expect(g.error).toBeUndefined();
+    expect(g.warnings).toEqual([]);
+    expect(g.vertices).toBe(1830);
+    expect(g.max_delta).toBeLessThan(1e-6);
+    expect(g.extras_ipd).toBe(0.063);
+  });
+
+  it('the UI path: network on background threads, the scene applied by the main-thread pump, without blocking', () => {
+    const u = report.ui;
+    expect(u.link_state).toBe('CONNECTED');
+    expect(u.link_url).toBe(d.info.url);
+    expect(u.start_job_seconds).toBeLessThan(0.1); // the button returns at once
+    expect(u.status).toBe('COMPLETED');
+    expect(u.pump_calls).toBeGreaterThan(1);
+    expect(u.result).toEqual(['ui photo reference', 'ui photo face']);
+    expect(u.collection).toBe(true);
+    expect(u.report[0]).toBe('INFO');
+    expect(u.no_face.status).toBe('FAILED');
+    expect(u.no_face.code).toBe('NO_FACE');
+    expect(u.no_face.report[0]).toBe('ERROR');
+    expect(u.no_face.report[1]).toMatch(/No face found in negative_coffee\.png\. Use a photo/);
+    expect(u.no_face.collection).toBe(false);
+  });
+
+  it('the panels draw connection state, progress with Cancel, the verdict, warnings and hints', () => {
+    const p = report.ui.panels;
+    const labels = (log: unknown[][]) => log.filter((e) => e[0] === 'label').map((e) => e[1]);
+    const ops = (log: unknown[][]) => log.filter((e) => e[0] === 'operator').map((e) => e[1]);
+    expect(labels(p.main_idle)).toContain('Connected');
+    expect(ops(p.main_idle)).toContain('recon.reconstruct_from_photo');
+    expect(ops(p.running)).toContain('recon.cancel');
+    expect(p.running.some((e: unknown[]) => e[0] === 'prop' && e[1] === 'recon_progress' && e[2] === 'landmarks') || p.running.some((e: unknown[]) => e[0] === 'progress')).toBe(true);
+    expect(labels(p.completed)).toContain('Verdict: pass');
+    expect(labels(p.failed).join(' ')).toContain('NO_FACE: No face found in negative_coffee.png');
+    expect(labels(p.failed).join(' ')).toContain('Use a photo where one face is clearly visible, at least about 40 pixels wide.');
+    expect(labels(p.prefs).some((t: string) => t.startsWith('Token: read from ') && t.endsWith('/recon-daemon/token'))).toBe(true);
+    expect(p.options.filter((e: unknown[]) => e[0] === 'prop').map((e: unknown[]) => e[1])).toEqual(['size', 'detail', 'face_index', 'import_mesh', 'force', 'outputs']);
+    expect(ops(p.add_menu)).toEqual(['recon.reconstruct_from_photo']);
+  });
+
+  it('lists plugin commands in the submenu and runs them', () => {
+    expect(report.ui.commands).toEqual([{ command: PLUGIN_COMMAND, title: 'Say Hello', category: null, plugin: 'blender-test-hello' }]);
+    expect(report.ui.panels.commands.filter((e: unknown[]) => e[0] === 'operator').map((e: unknown[]) => e[2])).toContain('Say Hello');
+    expect(report.plugin.operator).toEqual(['FINISHED']);
+    expect(report.plugin.value).toEqual({ greeting: 'hello from a plugin', args: ['from blender'] });
+    expect(blenderRun.stdout).toContain('Face Recon: blendertest.hello → {"greeting": "hello from a plugin", "args": []}');
+    // The plugin's window.showMessage reaches the panel.
+    expect(report.plugin.messages).toContainEqual(['WARNING', 'blender-test-hello: hello, editors']);
+    expect(report.plugin.panel.filter((e: unknown[]) => e[0] === 'label').map((e: unknown[]) => e[1])).toContain('blender-test-hello: hello, editors');
+  });
+
+  it('disabling the add-on unregisters everything and stops its threads and timer', () => {
+    expect(report.disabled).toEqual({ operator: false, panel: false, scene_options: false, threads: [], timer: false });
+  });
+});
+
+describe('the add-on in a real Blender UI session (Xvfb)', () => {
+  it('runs every step without an error', () => {
+    expect(ui.errors).toEqual([]);
+  });
+
+  it('connects in the background when enabled, from the discovery and token files', () => {
+    expect(ui.link.state).toBe('CONNECTED');
+    expect(ui.link.url).toBe(d.info.url);
+  });
+
+  it('the button returns at once and the job runs while the main loop keeps turning; the timer builds the scene', () => {
+    const r = ui.reconstruct;
+    expect(r.operator_returned).toEqual(['RUNNING_MODAL']);
+    expect(r.operator_seconds).toBeLessThan(0.2);
+    expect(r.busy_after_return).toBe(true);
+    expect(r.ticks_during_job).toBeGreaterThanOrEqual(2); // a 10 ms timer kept firing during the job
+    expect(r.status).toBe('COMPLETED');
+    expect(r.collection).toBe(true);
+    expect(r.objects).toEqual(['control_obama_official_portrait face', 'control_obama_official_portrait reference']);
+    // The only main-thread work of a job is building the scene (one per completed job: this one and the file browser's).
+    expect(ui.apply_seconds.length).toBe(2);
+    for (const t of ui.apply_seconds) expect(t).toBeLessThan(1);
+  });
+
+  it('the button opens Blender\'s file browser filtered to images; picking a photo runs the job and replaces the collection', () => {
+    const b = ui.browse;
+    expect(b.invoke_returned).toEqual(['RUNNING_MODAL']);
+    expect(b.new_window).toBe(true);
+    expect([b.use_filter, b.filter_image, b.filter_folder, b.filter_movie]).toEqual([true, true, true, false]);
+    expect(b.filter_glob).toContain('*.jpg');
+    expect(b.status).toBe('COMPLETED');
+    expect(b.photo).toBe(PORTRAIT);
+    expect(b.collections_named).toBe(1);
+    expect(b.windows_after).toBe(1);
+  });
+
+  it('Cancel in the UI leaves no objects', () => {
+    expect(ui.cancel.cancel_returned).toEqual(['FINISHED']);
+    expect(ui.cancel.status).toBe('CANCELLED');
+    expect(ui.cancel.counts_after).toEqual(ui.cancel.counts_before);
+  });
+
+  it('a photo without a face gives an ERROR report with the hint, and no objects', () => {
+    expect(ui.no_face.status).toBe('FAILED');
+    expect(ui.no_face.code).toBe('NO_FACE');
+    expect(ui.no_face.counts_after).toEqual(ui.no_face.counts_before);
+    // The modal operator's reports, as the Info editor logged them.
+    expect(ui.info_log).toContain('Face Recon: built "control_obama_official_portrait" (2 objects), pass');
+    expect(ui.info_log).toContain('Face Recon: reconstructing control_obama_official_portrait.jpg…');
+    expect(ui.info_log).toContain('Face Recon: cancelled, nothing was built');
+    expect(ui.info_log).toContain(
+      'Face Recon: No face found in negative_coffee.png. Use a photo where one face is clearly visible, at least about 40 pixels wide. (NO_FACE)',
+    );
+  });
+
+  it('shows the Face Recon sidebar tab and takes screenshots of the result', () => {
+    expect(ui.tab.cycles).toBeGreaterThanOrEqual(1);
+    expect(ui.shots.length).toBe(3);
+    for (const f of ui.shots) expect(fs.statSync(f).size).toBeGreaterThan(10_000);
+  });
+});
+
+describe('the add-on core in plain Python (no bpy)', () => {
+  it('passes its unit tests: WebSocket framing, JSON-RPC, discovery, frames, GLB, and against the real daemon', async () => {
+    const r = await run(PYTHON, [path.join(repoRoot, 'test/blender/test_core.py')], testEnv(), 240_000);
+    const out = r.stdout + r.stderr;
+    expect(r.code, out.slice(-6000)).toBe(0);
+    expect(out).toMatch(/Ran \d+ tests/);
+    expect(out).toMatch(/\nOK\n/);
+    expect(out).not.toMatch(/skipped/i);
+    expect(Number(/Ran (\d+) tests/.exec(out)![1])).toBeGreaterThanOrEqual(39);
+  }, 300_000);
+});

@@ -1,0 +1,548 @@
+"""The Blender add-on's core (no bpy) in plain Python: WebSocket framing, JSON-RPC, discovery, frames, the GLB
+reader, options — and the real daemon that test/blender.test.ts started (its environment is ours, so the
+discovery and token files are found the way the add-on finds them).
+
+Run by vitest: python3 test/blender/test_core.py (environment: RECON_REPO, RECON_TEST_* below)."""
+import base64
+import json
+import os
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+REPO = os.environ.get("RECON_REPO") or os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(REPO, "integrations", "blender-addon"))
+
+from recon_bridge.core import discovery, errors, frames, glb, jobs, jsonrpc, results  # noqa: E402
+from recon_bridge.core import websocket as wsmod  # noqa: E402
+from recon_bridge.core.client import ReconClient  # noqa: E402
+from recon_bridge.core.errors import ReconError  # noqa: E402
+from recon_bridge.core.link import CONNECTED, DISCONNECTED, DaemonLink, LinkSettings  # noqa: E402
+
+FACES = os.path.join(os.path.dirname(REPO), "shared", "faces", "cases")
+PORTRAIT = os.path.join(FACES, "control_obama_official_portrait.jpg")
+NO_FACE = os.path.join(FACES, "negative_coffee.png")
+BIN = os.path.join(REPO, "bin", "recon-daemon.js")
+PLUGIN_COMMAND = os.environ.get("RECON_TEST_PLUGIN_COMMAND", "blendertest.hello")
+
+
+def _free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Pure parts
+
+
+class FramingTest(unittest.TestCase):
+    def test_accept_key_matches_rfc6455_example(self):
+        # RFC 6455 §1.3: the sample nonce and its accept value.
+        self.assertEqual(wsmod.accept_key("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
+
+    def test_key_is_16_random_bytes_base64(self):
+        k = wsmod.make_key()
+        self.assertEqual(len(base64.b64decode(k)), 16)
+        self.assertNotEqual(k, wsmod.make_key())
+
+    def test_client_frames_are_masked_and_decode_back(self):
+        for n in (0, 5, 125, 126, 65535, 65536, 200000):
+            payload = bytes((i * 7) % 256 for i in range(n))
+            frame = wsmod.encode_frame(wsmod.OP_BINARY, payload, mask_key=b"\x01\x02\x03\x04")
+            self.assertTrue(frame[1] & 0x80, "mask bit set")
+            length_field = frame[1] & 0x7F
+            self.assertEqual(length_field, n if n < 126 else (126 if n < 65536 else 127))
+            decoded = wsmod.FrameDecoder(allow_masked=True).feed(frame)
+            self.assertEqual(len(decoded), 1)
+            self.assertEqual(decoded[0].payload, payload)
+            self.assertEqual(decoded[0].opcode, wsmod.OP_BINARY)
+
+    def test_masking_matches_the_rfc_example(self):
+        # RFC 6455 §5.7: "Hello" masked with 37 fa 21 3d.
+        frame = wsmod.encode_frame(wsmod.OP_TEXT, b"Hello", mask_key=bytes([0x37, 0xFA, 0x21, 0x3D]))
+        self.assertEqual(frame, bytes([0x81, 0x85, 0x37, 0xFA, 0x21, 0x3D, 0x7F, 0x9F, 0x4D, 0x51, 0x58]))
+
+    def test_decoder_handles_bytes_arriving_one_at_a_time(self):
+        frames_ = wsmod.encode_frame(wsmod.OP_TEXT, b"abc", mask=False) + wsmod.encode_frame(wsmod.OP_PING, b"p", mask=False)
+        d = wsmod.FrameDecoder()
+        got = []
+        for b in frames_:
+            got += d.feed(bytes([b]))
+        self.assertEqual([(f.opcode, f.payload) for f in got], [(wsmod.OP_TEXT, b"abc"), (wsmod.OP_PING, b"p")])
+
+    def test_decoder_refuses_masked_server_frames_reserved_bits_and_big_control_frames(self):
+        with self.assertRaises(wsmod.ProtocolError):
+            wsmod.FrameDecoder().feed(wsmod.encode_frame(wsmod.OP_TEXT, b"x", mask_key=b"abcd"))
+        with self.assertRaises(wsmod.ProtocolError):
+            wsmod.FrameDecoder().feed(bytes([0xC1, 0x00]))  # RSV1 without an extension
+        with self.assertRaises(wsmod.ProtocolError):
+            wsmod.FrameDecoder().feed(bytes([0x89, 126, 0, 200]) + b"x" * 200)
+        with self.assertRaises(wsmod.ProtocolError) as e:
+            wsmod.FrameDecoder(max_frame=10).feed(wsmod.encode_frame(wsmod.OP_TEXT, b"x" * 11, mask=False))
+        self.assertEqual(e.exception.close_code, 1009)
+
+    def test_fragmented_messages_are_joined_and_control_frames_interleave(self):
+        a = wsmod.MessageAssembler()
+        self.assertIsNone(a.add(wsmod.Frame(False, wsmod.OP_TEXT, b"hel")))
+        self.assertEqual(a.add(wsmod.Frame(True, wsmod.OP_PING, b"!")), (wsmod.OP_PING, b"!"))
+        self.assertEqual(a.add(wsmod.Frame(True, wsmod.OP_CONTINUATION, b"lo")), (wsmod.OP_TEXT, b"hello"))
+        with self.assertRaises(wsmod.ProtocolError):
+            a.add(wsmod.Frame(True, wsmod.OP_CONTINUATION, b"x"))
+        with self.assertRaises(wsmod.ProtocolError):
+            wsmod.MessageAssembler().add(wsmod.Frame(True, wsmod.OP_TEXT, b"\xff\xfe"))
+
+    def test_close_payload_round_trip(self):
+        self.assertEqual(wsmod.parse_close_payload(wsmod.close_payload(1001, "bye")), (1001, "bye"))
+        self.assertEqual(wsmod.parse_close_payload(b""), (1005, ""))
+
+    def test_handshake_request_has_the_headers_and_no_origin(self):
+        req = wsmod.build_request("127.0.0.1", 47613, "/", "KEY==", {"Authorization": "Bearer t"}).decode()
+        self.assertTrue(req.startswith("GET / HTTP/1.1\r\n"))
+        for h in ("Host: 127.0.0.1:47613", "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Key: KEY==",
+                  "Sec-WebSocket-Version: 13", "Authorization: Bearer t"):
+            self.assertIn(h + "\r\n", req)
+        self.assertNotIn("Origin", req)
+        with self.assertRaises(ValueError):
+            wsmod.build_request("h", 1, "/", "k", {"X": "a\r\nInjected: 1"})
+
+    def test_parse_url(self):
+        self.assertEqual(wsmod.parse_url("ws://127.0.0.1:41355/"), (False, "127.0.0.1", 41355, "/"))
+        self.assertEqual(wsmod.parse_url("wss://[::1]/x?y=1"), (True, "::1", 443, "/x?y=1"))
+        with self.assertRaises(ValueError):
+            wsmod.parse_url("http://127.0.0.1/")
+
+
+class JsonRpcTest(unittest.TestCase):
+    def test_classify(self):
+        self.assertEqual(jsonrpc.classify({"jsonrpc": "2.0", "id": 3, "result": {"a": 1}})[:3], ("response", 3, {"a": 1}))
+        self.assertEqual(jsonrpc.classify({"jsonrpc": "2.0", "method": "job.progress", "params": {}})[0], "notification")
+        self.assertEqual(jsonrpc.classify({"jsonrpc": "2.0", "id": 1, "method": "x"})[0], "request")
+        self.assertEqual(jsonrpc.classify({"id": 1, "result": 1})[0], "invalid")
+        self.assertEqual(len(jsonrpc.decode_messages('[{"jsonrpc":"2.0","method":"a"},{"jsonrpc":"2.0","method":"b"}]')), 2)
+
+    def test_encode_request(self):
+        self.assertEqual(json.loads(jsonrpc.encode_request(7, "ping", {})), {"jsonrpc": "2.0", "id": 7, "method": "ping", "params": {}})
+
+    def test_error_objects_become_recon_errors_with_code_and_hint(self):
+        e = ReconError.from_rpc({"code": -32803, "message": "No face found in x.png", "data": {"code": "NO_FACE", "hint": "Use a photo…", "extra": 1}})
+        self.assertEqual((e.code, e.message, e.hint, e.rpc_code, e.details), ("NO_FACE", "No face found in x.png", "Use a photo…", -32803, {"extra": 1}))
+        self.assertEqual(e.user_text(), "No face found in x.png. Use a photo…")
+        self.assertEqual(ReconError.from_rpc({"code": -32004, "message": "m"}).code, "JOB_NOT_FOUND")
+
+
+class DiscoveryTest(unittest.TestCase):
+    def env(self, root):
+        return {"HOME": root, "XDG_CONFIG_HOME": os.path.join(root, "c"), "XDG_RUNTIME_DIR": os.path.join(root, "r")}
+
+    def test_paths_follow_xdg_like_the_daemon(self):
+        p = discovery.daemon_paths({"HOME": "/h", "XDG_CONFIG_HOME": "/cfg", "XDG_RUNTIME_DIR": "/run/u"})
+        self.assertEqual(p["tokenFile"], "/cfg/recon-daemon/token")
+        self.assertEqual(p["discoveryFile"], "/run/u/recon-daemon/daemon.json")
+        p = discovery.daemon_paths({"HOME": "/h", "XDG_CONFIG_HOME": "relative/ignored"})
+        self.assertEqual(p["tokenFile"], "/h/.config/recon-daemon/token")
+        self.assertEqual(p["discoveryFile"], "/h/.config/recon-daemon/daemon.json")
+
+    def test_discovery_file_of_a_dead_pid_is_ignored_and_token_is_read(self):
+        with tempfile.TemporaryDirectory() as root:
+            env = self.env(root)
+            paths = discovery.daemon_paths(env)
+            os.makedirs(os.path.dirname(paths["discoveryFile"]))
+            os.makedirs(os.path.dirname(paths["tokenFile"]))
+            with open(paths["tokenFile"], "w") as f:
+                f.write("ab" * 32 + "\n")
+            dead = subprocess.Popen([sys.executable, "-c", "pass"])
+            dead.wait()
+            with open(paths["discoveryFile"], "w") as f:
+                json.dump({"url": "ws://127.0.0.1:1/", "pid": dead.pid, "tokenFile": paths["tokenFile"]}, f)
+            self.assertIsNone(discovery.read_discovery(env))
+            ep = discovery.resolve_endpoint(env=env)
+            self.assertEqual((ep.url, ep.token, ep.token_source), (discovery.DEFAULT_URL, "ab" * 32, paths["tokenFile"]))
+            with open(paths["discoveryFile"], "w") as f:
+                json.dump({"url": "ws://127.0.0.1:5555/", "pid": os.getpid(), "tokenFile": paths["tokenFile"]}, f)
+            ep = discovery.resolve_endpoint(env=env)
+            self.assertEqual((ep.url, ep.url_source), ("ws://127.0.0.1:5555/", paths["discoveryFile"]))
+            # A remote URL never gets the local token.
+            ep = discovery.resolve_endpoint(url="ws://192.0.2.7:47613/", env=env)
+            self.assertIsNone(ep.token)
+            self.assertFalse(ep.local)
+
+    def test_loopback(self):
+        for u, want in (("ws://127.0.0.1:1/", True), ("ws://localhost/", True), ("ws://[::1]:3/", True), ("ws://10.0.0.2/", False)):
+            self.assertEqual(discovery.is_loopback_url(u), want, u)
+
+
+class FramesTest(unittest.TestCase):
+    def test_crop_to_mesh_matches_the_documented_frame(self):
+        S = 256
+        k = frames.metres_per_pixel(S)
+        self.assertAlmostEqual(k, 0.063 / (0.28 * 256))
+        # The pupils sit at (0.5·S ± 0.14·S, 0.4·S): ±0.0315 m on the X axis.
+        self.assertAlmostEqual(frames.crop_to_mesh(0.36 * S, 0.4 * S, S)[0], -0.0315)
+        self.assertAlmostEqual(frames.crop_to_mesh(0.64 * S, 0.4 * S, S)[1], 0.0)
+        self.assertEqual(frames.gltf_to_blender((1, 2, 3)), (1, -3, 2))
+        self.assertEqual(frames.blender_to_gltf(frames.gltf_to_blender((1, 2, 3))), (1, 2, 3))
+
+    def test_reference_placement(self):
+        for S in (128, 256, 1024):
+            p = frames.reference_placement(S, back=0.05)
+            self.assertAlmostEqual(p["display_size"], 0.225)  # S·k = 0.063/0.28
+            self.assertAlmostEqual(p["location"][2], -0.1 * 0.225)
+            # The image's top-left corner, mapped through the placement, is crop (0, 0).
+            u, v = frames.reference_to_crop(-0.1125, 0.1125, S)
+            self.assertAlmostEqual(u, 0)
+            self.assertAlmostEqual(v, 0)
+
+
+class OptionsTest(unittest.TestCase):
+    def test_defaults_always_ask_for_the_structure_map_and_the_mesh(self):
+        d, c = jobs.normalize_options({})
+        self.assertEqual(d, {"outputs": ["crop", "structure", "depth", "normal", "glb"]})
+        d, c = jobs.normalize_options({"outputs": ["crop"], "import_mesh": False, "size": 512, "detail": 0, "face": 1})
+        self.assertEqual(d, {"outputs": ["crop", "structure"], "size": 512, "detail": 0.0, "faces": 1})
+        self.assertFalse(c["import_mesh"])
+
+    def test_bad_values_are_refused_with_the_daemons_wording(self):
+        cases = [({"size": 2000}, "Expected integer 128–1024 for size but received 2000"),
+                 ({"detail": 2}, "Expected number 0–1 for detail but received 2"),
+                 ({"outputs": ["nope"]}, "Expected a list of output kinds"),
+                 ({"transfer": "x"}, "Expected one of auto, path, data for transfer")]
+        for opts, text in cases:
+            with self.assertRaises(ReconError) as e:
+                jobs.normalize_options(opts)
+            self.assertEqual(e.exception.code, "INVALID_OPTION")
+            self.assertIn(text, e.exception.message)
+        with self.assertRaises(ReconError) as e:
+            jobs.normalize_options({"sise": 256})
+        self.assertEqual(e.exception.message, "Unknown option 'sise'")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Against the real daemon
+
+
+class DaemonTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.c = ReconClient.connect(client_name="test_core", client_version="1")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.c.close()
+
+    def test_connects_through_the_discovery_and_token_files_and_initializes(self):
+        c = self.c
+        self.assertTrue(c.local)
+        self.assertEqual(c.init["protocolVersion"], "1.0")
+        self.assertRegex(c.client_id, r"^c-[0-9a-f]{12}$")
+        self.assertIn("recon.reconstruct", c.methods)
+        self.assertEqual(c.endpoint.url, os.environ["RECON_TEST_URL"])
+        self.assertEqual(c.endpoint.token, os.environ["RECON_TEST_TOKEN"])
+        self.assertGreater(c.ping()["time"], 0)
+
+    def test_a_wrong_token_is_refused_with_unauthorized(self):
+        with self.assertRaises(ReconError) as e:
+            ReconClient.connect(url=os.environ["RECON_TEST_URL"], token="f" * 64)
+        self.assertEqual(e.exception.code, "UNAUTHORIZED")
+        self.assertEqual(e.exception.rpc_code, -32003)
+
+    def test_ping_frames_get_pongs_and_batches_are_answered(self):
+        ws = wsmod.WebSocket.connect(os.environ["RECON_TEST_URL"], headers={"Authorization": "Bearer " + os.environ["RECON_TEST_TOKEN"]})
+        try:
+            ws.ping(b"hi")
+            ws.send_text(json.dumps([
+                {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"clientInfo": {"name": "t", "version": "1"}, "protocolVersion": "1.0"}},
+            ]))
+            ws.settimeout(10)
+            _op, payload = ws.recv()
+            msgs = jsonrpc.decode_messages(payload.decode())
+            self.assertEqual(msgs[0]["id"], 1)
+            self.assertEqual(ws.pongs, 1)
+            ws.close()
+            self.assertEqual(ws.close_code, 1000)
+        finally:
+            ws.abort()
+
+    def test_runs_a_job_by_path_and_by_bytes_with_the_same_outputs(self):
+        seen = []
+        by_path = jobs.run_job(self.c, PORTRAIT, {}, on_progress=lambda s, f: seen.append((s, f)))
+        self.assertFalse(by_path.fetched)
+        self.assertEqual(by_path.verdict, "pass")
+        self.assertEqual(seen[-1], ("done", 1.0))
+        fractions = [f for _s, f in seen]
+        self.assertEqual(fractions, sorted(fractions))
+        self.assertTrue(by_path.files["structure"].startswith(by_path.summary["dir"]))
+        by_data = jobs.run_job(self.c, PORTRAIT, {"transfer": "data"})
+        try:
+            self.assertTrue(by_data.fetched)
+            self.assertTrue(by_data.files["glb"].startswith(by_data.temp_dir))
+            for kind in ("structure", "crop", "depth", "normal"):
+                with open(by_path.files[kind], "rb") as a, open(by_data.files[kind], "rb") as b:
+                    self.assertEqual(a.read(), b.read(), kind)
+            with open(by_data.files["glb"], "rb") as f:  # its extras name the source ("upload"), so not byte-equal
+                self.assertEqual(len(glb.read_mesh(f.read()).positions), 1830)
+            self.assertEqual(by_data.result["alignment"]["size"], 256)
+        finally:
+            by_data.cleanup()
+        self.assertFalse(os.path.exists(by_data.files["glb"]))
+
+    def test_reads_the_daemons_glb(self):
+        o = jobs.run_job(self.c, PORTRAIT, {"outputs": ["glb"]})
+        with open(o.files["glb"], "rb") as f:
+            m = glb.read_mesh(f.read())
+        self.assertEqual((len(m.positions), len(m.triangles)), (1830, 3580))  # docs/mesh-export.md, 1 subdivision
+        self.assertEqual(len(m.normals), 1830)
+        self.assertEqual(len(m.uvs), 1830)
+        self.assertTrue(m.texture.startswith(b"\x89PNG"))
+        self.assertEqual(m.extras["interPupillaryDistance"], 0.063)
+        (lx, ly, lz), (rx, ry, rz) = m.extras["eyeCentres"]
+        self.assertAlmostEqual(((rx - lx) ** 2 + (ry - ly) ** 2 + (rz - lz) ** 2) ** 0.5, 0.063, delta=0.0002)
+        # The nose tip (landmark 1) is in front of the pupils (+Z) and below them.
+        self.assertGreater(m.positions[1][2], 0.02)
+        self.assertLess(m.positions[1][1], -0.02)
+        # Its crop position through the frame maths agrees with result.json's landmark within 2 px.
+        u, v = frames.mesh_to_crop(m.positions[1][0], m.positions[1][1], 256)
+        lu, lv = results.landmark_crop(o.result, 1)
+        self.assertLess(((u - lu) ** 2 + (v - lv) ** 2) ** 0.5, 2.0)
+
+    def test_no_face_fails_with_the_daemons_code_and_hint(self):
+        with self.assertRaises(ReconError) as e:
+            jobs.run_job(self.c, NO_FACE, {})
+        self.assertEqual(e.exception.code, "NO_FACE")
+        self.assertEqual(e.exception.rpc_code, -32803)
+        self.assertIn("No face found", e.exception.message)
+        self.assertTrue(e.exception.hint)
+
+    def test_a_missing_photo_fails_before_sending(self):
+        with self.assertRaises(ReconError) as e:
+            jobs.run_job(self.c, "/nonexistent/photo.jpg", {})
+        self.assertEqual(e.exception.code, "FILE_NOT_FOUND")
+
+    def test_cancel_ends_the_job_with_request_cancelled(self):
+        ev = threading.Event()
+        with self.assertRaises(ReconError) as e:
+            jobs.run_job(self.c, PORTRAIT, {}, on_progress=lambda s, f: ev.set(), cancel_event=ev)
+        self.assertEqual(e.exception.code, "REQUEST_CANCELLED")
+
+    def test_result_read_serves_a_job_file_as_bytes(self):
+        o = jobs.run_job(self.c, PORTRAIT, {"outputs": ["structure"], "import_mesh": False})
+        data = self.c.read_file(o.job_id, "structure.png")
+        with open(o.files["structure"], "rb") as f:
+            self.assertEqual(data, f.read())
+        with self.assertRaises(ReconError) as e:
+            self.c.read_file(o.job_id, "../token")
+        self.assertEqual(e.exception.code, "PATH_NOT_ALLOWED")
+
+    def test_plugin_commands_are_listed_and_run(self):
+        cmds = self.c.list_commands()
+        hello = [c for c in cmds if c["command"] == PLUGIN_COMMAND]
+        self.assertEqual(len(hello), 1, cmds)
+        self.assertEqual(hello[0]["title"], "Say Hello")
+        self.assertEqual(self.c.execute_command(PLUGIN_COMMAND, [1, "a"]), {"greeting": "hello from a plugin", "args": [1, "a"]})
+
+
+class NoDaemonTest(unittest.TestCase):
+    def test_nothing_listening_says_daemon_not_running(self):
+        with self.assertRaises(ReconError) as e:
+            ReconClient.connect(url="ws://127.0.0.1:%d/" % _free_port(), token="x", timeout=2)
+        self.assertEqual(e.exception.code, "DAEMON_NOT_RUNNING")
+        self.assertEqual(e.exception.message, "daemon not running: run `recon-daemon start`")
+        self.assertIn("recon-daemon start", e.exception.hint)
+
+    def test_a_silent_server_fails_in_bounded_time_with_a_clear_message(self):
+        # Accepts TCP and never answers the handshake.
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(1)
+        try:
+            t = time.monotonic()
+            with self.assertRaises(ReconError) as e:
+                ReconClient.connect(url="ws://127.0.0.1:%d/" % srv.getsockname()[1], token="x", timeout=1)
+            self.assertLess(time.monotonic() - t, 5)
+            self.assertEqual(e.exception.message, "daemon not running: run `recon-daemon start`")
+        finally:
+            srv.close()
+
+    def test_a_request_without_answer_fails_with_no_answer(self):
+        # Completes the WebSocket handshake, then never answers JSON-RPC.
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(1)
+        conns = []
+
+        def serve():
+            conn, _ = srv.accept()
+            conns.append(conn)
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += conn.recv(4096)
+            key = [l.split(":", 1)[1].strip() for l in head.decode().split("\r\n") if l.lower().startswith("sec-websocket-key")][0]
+            conn.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                          "Sec-WebSocket-Accept: %s\r\n\r\n" % wsmod.accept_key(key)).encode())
+
+        th = threading.Thread(target=serve, daemon=True)
+        th.start()
+        try:
+            t = time.monotonic()
+            with self.assertRaises(ReconError) as e:
+                ReconClient.connect(url="ws://127.0.0.1:%d/" % srv.getsockname()[1], token="x", timeout=2, request_timeout=1)
+            self.assertLess(time.monotonic() - t, 5)
+            self.assertEqual(e.exception.code, "NO_ANSWER")
+            self.assertIn("no answer from recon-daemon to initialize within 1 s", e.exception.message)
+            self.assertIn("daemon not running: run `recon-daemon start`", e.exception.message)
+        finally:
+            for c in conns:
+                c.close()
+            srv.close()
+
+
+class LinkTest(unittest.TestCase):
+    def test_a_wrong_token_surfaces_as_unauthorized_not_as_not_running(self):
+        link = DaemonLink(lambda: LinkSettings(url=os.environ["RECON_TEST_URL"], token="f" * 64), backoff_initial=0.2)
+        link.start()
+        try:
+            with self.assertRaises(ReconError) as e:
+                link.get_client(timeout=1.5)
+            self.assertEqual(e.exception.code, "UNAUTHORIZED")
+            self.assertEqual(link.state, DISCONNECTED)
+            self.assertIsNotNone(link.snapshot()["next_retry_at"])
+        finally:
+            link.stop()
+
+    def test_a_remote_daemon_is_not_contacted_when_online_access_is_off(self):
+        link = DaemonLink(lambda: LinkSettings(url="ws://192.0.2.1:47613/", token="x", allow_remote=False), backoff_initial=0.2)
+        link.start()
+        try:
+            with self.assertRaises(ReconError) as e:
+                link.get_client(timeout=1.0)
+            self.assertEqual(e.exception.code, "ONLINE_ACCESS_DISABLED")
+        finally:
+            link.stop()
+
+    def test_the_link_lists_plugin_commands_once_connected(self):
+        link = DaemonLink(lambda: LinkSettings(), backoff_initial=0.2)
+        link.start()
+        try:
+            link.get_client(timeout=5)
+            end = time.monotonic() + 5  # listed right after the connection is announced
+            while not link.snapshot()["commands"] and time.monotonic() < end:
+                time.sleep(0.05)
+            self.assertIn(PLUGIN_COMMAND, [c["command"] for c in link.snapshot()["commands"]])
+        finally:
+            link.stop()
+        self.assertEqual(link.state, "STOPPED")
+
+
+class RestartTest(unittest.TestCase):
+    """A second daemon of our own, in its own temp environment: started with the CLI the way the add-on's
+    "start the daemon" preference does, stopped and started again under a link that must reconnect."""
+
+    def setUp(self):
+        self.root = tempfile.mkdtemp(prefix="recon-blender-core-")
+        self.env = dict(os.environ)
+        for k in list(self.env):
+            if k.startswith("RECON_DAEMON_"):
+                del self.env[k]
+        self.env.update({
+            "HOME": self.root,
+            "XDG_CONFIG_HOME": os.path.join(self.root, "config"),
+            "XDG_RUNTIME_DIR": os.path.join(self.root, "run"),
+            "XDG_STATE_HOME": os.path.join(self.root, "state"),
+            "XDG_DATA_HOME": os.path.join(self.root, "data"),
+            "RECON_DAEMON_PORT": "0",
+            "RECON_DAEMON_WORKERS": "1",
+        })
+        self.pids = []
+
+    def tearDown(self):
+        info = discovery.read_discovery(self.env)
+        if info:
+            self.pids.append(info["pid"])
+        for pid in set(self.pids):
+            try:
+                os.kill(pid, 15)
+            except OSError:
+                pass
+        for pid in set(self.pids):
+            for _ in range(100):
+                if not discovery.pid_alive(pid):
+                    break
+                time.sleep(0.05)
+        import shutil
+
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def _shutdown(self):
+        info = discovery.read_discovery(self.env)
+        self.pids.append(info["pid"])
+        c = ReconClient.connect(env=self.env)
+        c.call("daemon.shutdown", {"graceMs": 0})
+        for _ in range(200):
+            if not discovery.pid_alive(info["pid"]):
+                return
+            time.sleep(0.05)
+        self.fail("the daemon did not stop")
+
+    def test_start_daemon_then_a_link_reconnects_after_a_restart(self):
+        info = discovery.start_daemon(BIN, self.env, timeout=90)
+        self.pids.append(info["pid"])
+        self.assertTrue(discovery.pid_alive(info["pid"]))
+        changes = []
+        link = DaemonLink(lambda: LinkSettings(env=self.env), on_change=lambda: changes.append(link.state),
+                          backoff_initial=0.2, backoff_max=1.0)
+        link.start()
+        try:
+            c1 = link.get_client(timeout=10)
+            self.assertEqual(link.state, CONNECTED)
+            self.assertGreater(c1.ping()["time"], 0)
+            self._shutdown()
+            deadline = time.monotonic() + 10
+            while link.state == CONNECTED and time.monotonic() < deadline:
+                time.sleep(0.05)
+            self.assertIn(link.state, (DISCONNECTED, "CONNECTING"))
+            # Nothing listens: a caller gets the clear message within its timeout.
+            with self.assertRaises(ReconError) as e:
+                link.get_client(timeout=0.5)
+            self.assertEqual(e.exception.message, "daemon not running: run `recon-daemon start`")
+            # Started again (a new port: the link re-reads daemon.json and reconnects on its own).
+            info2 = discovery.start_daemon(BIN, self.env, timeout=90)
+            self.pids.append(info2["pid"])
+            c2 = link.get_client(timeout=10)
+            self.assertIsNot(c2, c1)
+            self.assertEqual(c2.url, info2["url"])
+            self.assertGreater(c2.ping()["time"], 0)
+            self.assertIn(DISCONNECTED, changes)
+        finally:
+            link.stop()
+        self._shutdown()
+
+    def test_a_link_with_auto_start_starts_the_daemon_when_nothing_answers(self):
+        self.assertIsNone(discovery.read_discovery(self.env))
+        link = DaemonLink(lambda: LinkSettings(auto_start=True, cli_path=BIN, env=self.env), backoff_initial=0.2)
+        link.start()
+        try:
+            c = link.get_client(timeout=60)
+            info = discovery.read_discovery(self.env)
+            self.pids.append(info["pid"])
+            self.assertEqual(c.url, info["url"])
+            self.assertGreater(c.ping()["time"], 0)
+        finally:
+            link.stop()
+        self._shutdown()
+
+    def test_a_missing_cli_is_reported(self):
+        with self.assertRaises(ReconError) as e:
+            discovery.start_daemon("/nonexistent/recon-daemon", self.env)
+        self.assertEqual(e.exception.code, "DAEMON_NOT_RUNNING")
+        self.assertIn("was not found", e.exception.message)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
