@@ -17,9 +17,9 @@ function invalid(method: RequestName, params: unknown): RpcError {
 describe('protocol table', () => {
   it('declares every method and notification once, under its own name', () => {
     expect(Object.keys(Requests).sort()).toEqual(
-      ['daemon.shutdown', 'daemon.status', 'events.subscribe', 'initialize', 'job.cancel', 'jobs.list', 'ping', 'recon.reconstruct', 'result.read'].sort(),
+      ['daemon.shutdown', 'daemon.status', 'events.subscribe', 'initialize', 'job.cancel', 'jobs.list', 'ping', 'recon.reconstruct', 'result.read', 'watch.add', 'watch.list', 'watch.remove', 'plugins.list', 'commands.list', 'commands.execute'].sort(),
     );
-    expect(Object.keys(Notifications).sort()).toEqual(['daemon.shuttingDown', 'job.completed', 'job.failed', 'job.progress']);
+    expect(Object.keys(Notifications).sort()).toEqual(['daemon.shuttingDown', 'job.completed', 'job.failed', 'job.progress', 'watch.result', 'window.showMessage']);
     for (const [name, r] of Object.entries(Requests)) expect(r.method).toBe(name);
     for (const [name, n] of Object.entries(Notifications)) expect(n.method).toBe(name);
     expect(PROTOCOL_VERSION).toMatch(/^\d+\.\d+$/);
@@ -76,7 +76,7 @@ describe('params validation', () => {
     expect(invalid('ping', [1]).message).toBe('Invalid params for ping: Expected an object of named parameters for params but received an array');
     expect(invalid('ping', { x: 1 }).message).toBe('Invalid params for ping: Unknown field x');
     expect(invalid('events.subscribe', { events: ['job.started'] }).message).toBe(
-      'Invalid params for events.subscribe: Expected one of job.progress, job.completed, job.failed for events[0] but received "job.started"',
+      'Invalid params for events.subscribe: Expected one of job.progress, job.completed, job.failed, watch.result for events[0] but received "job.started"',
     );
     expect(invalid('job.cancel', { jobId: '../etc' }).message).toBe('Invalid params for job.cancel: Expected a job id for jobId but received "../etc"');
   });

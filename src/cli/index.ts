@@ -7,6 +7,10 @@ import { startCommand } from './commands/start.js';
 import { stopCommand } from './commands/stop.js';
 import { statusCommand } from './commands/status.js';
 import { restartCommand } from './commands/restart.js';
+import { batchCommand } from './commands/batch.js';
+import { watchCommand } from './commands/watch.js';
+import { pluginsCommand } from './commands/plugins.js';
+import { installAddonCommand } from './commands/install-addon.js';
 
 export function createCli(argv: string[]) {
   return yargs(argv)
@@ -18,7 +22,11 @@ export function createCli(argv: string[]) {
     .command(stopCommand)
     .command(statusCommand)
     .command(restartCommand)
-    .demandCommand(1, 'Name a command: reconstruct, models, start, stop, status, restart (see --help)')
+    .command(batchCommand)
+    .command(watchCommand)
+    .command(pluginsCommand)
+    .command(installAddonCommand)
+    .demandCommand(1, 'Name a command: reconstruct, batch, watch, models, start, stop, status, restart, plugins (see --help)')
     .recommendCommands()
     .strict()
     .help()

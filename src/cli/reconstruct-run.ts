@@ -66,7 +66,12 @@ export async function runReconstruct(args: ReconstructArgs): Promise<number> {
   };
   // Bad options are reported before the models load.
   validateFolderOptions(options);
-  const runner = await pickRunner(args, options);
+  // Exporters run here, on each finished folder, in a plugin host of the CLI's own (whichever engine made it).
+  const plugins = args.export?.length ? (await import('../plugins/cli.js')).openCliPlugins(args.export, args.pluginDir) : undefined;
+  const runner = await pickRunner(args, options).catch(async (e: unknown) => {
+    await plugins?.dispose();
+    throw e;
+  });
   if (!args.json) process.stderr.write(runner.via === 'daemon' ? `using the running daemon at ${runner.url}\n` : '');
   const dirs = outputFolders(args.image, args.output);
   let failed = 0;
@@ -78,16 +83,18 @@ export async function runReconstruct(args: ReconstructArgs): Promise<number> {
         const t = performance.now();
         const r = await runner.run(file, dir);
         const ms = performance.now() - t;
+        const exported = plugins && (await plugins.run({ dir, result: r, files: r.outputs ?? {} }, r.source));
         const pose = r.faces[r.reconstructed[0]].pose!;
         const verdict = r.quality?.verdict ?? 'pass';
-        if (verdict === 'fail') failed++;
-        if (args.json) process.stdout.write(JSON.stringify(r) + '\n');
+        if (verdict === 'fail' || exported?.outcomes.some((o) => o.error)) failed++;
+        if (args.json) process.stdout.write(JSON.stringify(exported ? { ...r, exports: exported.outcomes } : r) + '\n');
         else {
           const flagged = (r.quality?.checks ?? []).filter((c) => c.severity !== 'info');
           process.stdout.write(
             `${verdict.padEnd(4)} ${file}: ${r.faces.length} face${r.faces.length === 1 ? '' : 's'}, yaw ${pose.yaw.toFixed(1)}° pitch ${pose.pitch.toFixed(1)}° roll ${pose.roll.toFixed(1)}°, ${ms.toFixed(0)} ms → ${dir}${path.sep}\n`,
           );
           for (const c of flagged) process.stdout.write(`     ${c.severity} ${c.code}: ${c.message}\n     hint: ${c.hint}\n`);
+          if (exported) process.stdout.write((await import('../plugins/cli.js')).describeExports(exported.outcomes, dir));
         }
       } catch (e) {
         const err = asUserError(e);
@@ -98,6 +105,7 @@ export async function runReconstruct(args: ReconstructArgs): Promise<number> {
     }
   } finally {
     await runner.close();
+    await plugins?.dispose();
   }
   if (!args.json) process.stdout.write(`${args.image.length - failed} of ${args.image.length} photo(s) reconstructed without a failing verdict; results in ${path.resolve(args.output)}\n`);
   return failed ? 1 : 0;

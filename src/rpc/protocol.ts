@@ -133,6 +133,11 @@ const ReconstructOptions = obj(
     size: int('integer 128–1024', 128, 1024).optional(),
     detail: num('number 0–1', 0, 1).optional(),
     force: z.boolean(exp('a boolean')).optional(),
+    /** Plugin exporters to run after the outputs are written (plugins.list shows them); their files join the job folder. */
+    exporters: z
+      .array(str('an exporter id (see plugins.list)', 1, 100), exp('an array of exporter ids (e.g. ["ply"])'))
+      .max(16, exp('at most 16 exporter ids'))
+      .optional(),
   },
   'an object of reconstruction options',
 );
@@ -239,6 +244,17 @@ export interface JobCompletedResult {
   faces: number;
   /** Indices of the faces that were reconstructed. */
   reconstructed: number[];
+  /** One entry per exporter in options.exporters, in order; its files are also in `files` as "<exporter>:<relative path>". */
+  exports?: ExportOutcome[];
+}
+
+/** What one plugin exporter produced for a job. */
+export interface ExportOutcome {
+  exporter: string;
+  /** Absolute paths, inside the job folder. */
+  files: string[];
+  /** Why it produced nothing; the job still completes. */
+  error?: RpcErrorObject;
 }
 const JobCompletedParams = z.object({
   jobId: z.string(),
@@ -250,6 +266,9 @@ const JobCompletedParams = z.object({
     timings: z.record(z.string(), z.number()),
     faces: z.number().int(),
     reconstructed: z.array(z.number().int()),
+    exports: z
+      .array(z.object({ exporter: z.string(), files: z.array(z.string()), error: z.object({ code: z.number().int(), message: z.string(), data: z.looseObject({ code: z.string(), hint: z.string() }) }).optional() }))
+      .optional(),
   }),
 });
 export type JobCompletedParams = z.infer<typeof JobCompletedParams>;
@@ -268,11 +287,30 @@ const ShuttingDownParams = z.object({ reason: z.string(), graceMs: z.number() })
 export type ShuttingDownParams = z.infer<typeof ShuttingDownParams>;
 export const DaemonShuttingDown = notification('daemon.shuttingDown', ShuttingDownParams);
 
+/** A plugin's window.showMessage, sent to every initialized client (plugins.list for the plugin). */
+const WindowShowMessageParams = z.object({ plugin: z.string(), level: z.enum(['info', 'warning', 'error']), message: z.string() });
+export type WindowShowMessageParams = z.infer<typeof WindowShowMessageParams>;
+export const WindowShowMessage = notification('window.showMessage', WindowShowMessageParams);
+
+/** A photo in a watched folder (watch.add) was reconstructed (`result`) or failed (`error`). */
+const WatchResultParams = z.object({
+  watchId: z.string(),
+  /** Absolute path of the photo. */
+  path: z.string(),
+  jobId: z.string(),
+  result: JobCompletedParams.shape.result.optional(),
+  error: ErrorObjectSchema.optional(),
+});
+export type WatchResultParams = z.infer<typeof WatchResultParams>;
+export const WatchResult = notification('watch.result', WatchResultParams);
+
 export const Notifications = {
   [JobProgress.method]: JobProgress,
   [JobCompleted.method]: JobCompleted,
   [JobFailed.method]: JobFailed,
+  [WatchResult.method]: WatchResult,
   [DaemonShuttingDown.method]: DaemonShuttingDown,
+  [WindowShowMessage.method]: WindowShowMessage,
 } as const;
 export type NotificationName = keyof typeof Notifications;
 export type NotificationParams<N extends NotificationName> = (typeof Notifications)[N] extends NotificationType<string, infer P> ? P : never;
@@ -280,8 +318,8 @@ export type NotificationParams<N extends NotificationName> = (typeof Notificatio
 // ---------------------------------------------------------------------------------------------------------
 // events.subscribe
 
-/** Notifications a client can subscribe to for every job (its own jobs' notifications always reach it). */
-export const SUBSCRIBABLE_EVENTS = [JobProgress.method, JobCompleted.method, JobFailed.method] as const;
+/** Notifications a client can subscribe to for every job and watch (its own always reach it). */
+export const SUBSCRIBABLE_EVENTS = [JobProgress.method, JobCompleted.method, JobFailed.method, WatchResult.method] as const;
 export type SubscribableEvent = (typeof SUBSCRIBABLE_EVENTS)[number];
 
 const EventsSubscribeParams = obj({
@@ -335,6 +373,133 @@ export interface PingResult {
 export const Ping = request<PingResult>()('ping', Empty);
 
 // ---------------------------------------------------------------------------------------------------------
+// Plugins: plugins.list, commands.list, commands.execute (window.showMessage is with the notifications above)
+
+export type PluginState = 'inactive' | 'active' | 'failed';
+
+export interface PluginInfo {
+  /** package.json `name` (the folder name when the manifest could not be read). */
+  id: string;
+  version?: string;
+  displayName?: string;
+  description?: string;
+  /** The plugin folder. */
+  dir: string;
+  /** builtin (shipped), user (the config dir's plugins/ folder) or dir (--plugin-dir). */
+  source: 'builtin' | 'user' | 'dir';
+  state: PluginState;
+  /** Why a plugin failed: a bad manifest, an exception in activate, a hang, process.exit… */
+  reason?: string;
+  /** Manifest problems, each with its field (e.g. `engines["recon-daemon"]`) and the reason. */
+  problems?: Array<{ field: string; reason: string }>;
+  /** Declared activation events plus those implied by contributions (onCommand:<id>, onExporter:<id>). */
+  activationEvents: string[];
+  /** The event that activated it, when active. */
+  activationEvent?: string;
+  activatedAt?: string;
+  activationMs?: number;
+  contributes: { commands: Array<{ command: string; title: string }>; exporters: Array<{ id: string; title: string; extension: string }> };
+  /** Failed calls (a command that threw…) that did not stop the plugin, and the last one. */
+  errors: number;
+  lastError?: { message: string; at: string };
+}
+
+export interface PluginHostInfo {
+  /** stopped: not needed yet (plugins start lazily); restarting: waiting out the backoff after a crash. */
+  state: 'stopped' | 'starting' | 'running' | 'restarting' | 'failed';
+  pid: number | null;
+  /** Times the host was restarted after it crashed or hung. */
+  restarts: number;
+  lastExit?: { code: number | null; signal: string | null; at: string; reason: string };
+}
+
+export interface PluginsListResult {
+  /** The plugin API version that `engines["recon-daemon"]` ranges are checked against. */
+  apiVersion: string;
+  host: PluginHostInfo;
+  plugins: PluginInfo[];
+}
+export const PluginsList = request<PluginsListResult>()('plugins.list', obj({}, 'an object with no fields'));
+
+export interface CommandInfo {
+  command: string;
+  title?: string;
+  plugin: string;
+  pluginState: PluginState;
+  /** Registered by the running plugin (false: contributed, its plugin not active yet). */
+  registered: boolean;
+}
+export interface CommandsListResult {
+  commands: CommandInfo[];
+}
+export const CommandsList = request<CommandsListResult>()('commands.list', obj({}, 'an object with no fields'));
+
+const CommandsExecuteParams = obj({
+  command: str('a command id (see commands.list)', 1, 100),
+  args: z.array(z.unknown(), exp('an array of arguments')).max(64, exp('at most 64 arguments')).optional(),
+});
+export type CommandsExecuteParams = z.infer<typeof CommandsExecuteParams>;
+/** The command's return value (JSON data; null when it returns nothing). */
+export type CommandsExecuteResult = unknown;
+export const CommandsExecute = request<CommandsExecuteResult>()('commands.execute', CommandsExecuteParams);
+
+// ---------------------------------------------------------------------------------------------------------
+// Watched folders: watch.add, watch.remove, watch.list (results arrive as watch.result)
+
+/** Watch ids: `w-` and 12 hex digits. */
+export const WATCH_ID_PATTERN = /^w-[0-9a-f]{12}$/;
+
+const WatchAddParams = obj({
+  path: z
+    .string(exp('an absolute folder path'))
+    .min(1, exp('an absolute folder path'))
+    .max(4096, exp('an absolute folder path'))
+    .refine(isAbsolutePath, exp('an absolute folder path')),
+  /** Sub-folders too (default true). */
+  recursive: z.boolean(exp('a boolean')).optional(),
+  /** Also reconstruct the photos already in the folder (default false: only new ones). */
+  existing: z.boolean(exp('a boolean')).optional(),
+  /** Keep watching after this connection closes (default false). */
+  persistent: z.boolean(exp('a boolean')).optional(),
+  /** A file counts as written once its size has been stable this long (default 1000 ms). */
+  stableMs: int('integer 0–60000 (milliseconds)', 0, 60_000).optional(),
+  /** Options for every photo's job, as in recon.reconstruct. */
+  options: ReconstructOptions.optional(),
+});
+export type WatchAddParams = z.infer<typeof WatchAddParams>;
+
+export interface WatchInfo {
+  watchId: string;
+  /** The watched folder (absolute). */
+  path: string;
+  recursive: boolean;
+  existing: boolean;
+  persistent: boolean;
+  stableMs: number;
+  /** The connection that added it (its jobs are that client's jobs). */
+  clientId: string;
+  createdAt: string;
+  options: ReconstructOptions;
+  /** Photos seen, waiting for a job slot, running, and finished. */
+  counts: { seen: number; pending: number; running: number; completed: number; failed: number };
+}
+export const WatchAdd = request<WatchInfo>()('watch.add', WatchAddParams);
+
+const WatchRemoveParams = obj({ watchId: z.string(exp('a watch id')).regex(WATCH_ID_PATTERN, exp('a watch id')) });
+export type WatchRemoveParams = z.infer<typeof WatchRemoveParams>;
+export interface WatchRemoveResult {
+  watchId: string;
+  /** False when no such watch existed. */
+  removed: boolean;
+}
+export const WatchRemove = request<WatchRemoveResult>()('watch.remove', WatchRemoveParams);
+
+export interface WatchListResult {
+  watches: WatchInfo[];
+}
+export const WatchList = request<WatchListResult>()('watch.list', obj({}, 'an object with no fields'));
+
+// ---------------------------------------------------------------------------------------------------------
 // The method table
 
 export const Requests = {
@@ -347,6 +512,12 @@ export const Requests = {
   [DaemonStatus.method]: DaemonStatus,
   [DaemonShutdown.method]: DaemonShutdown,
   [Ping.method]: Ping,
+  [WatchAdd.method]: WatchAdd,
+  [WatchRemove.method]: WatchRemove,
+  [WatchList.method]: WatchList,
+  [PluginsList.method]: PluginsList,
+  [CommandsList.method]: CommandsList,
+  [CommandsExecute.method]: CommandsExecute,
 } as const;
 
 export type RequestName = keyof typeof Requests;

@@ -17,6 +17,7 @@ export const DEFAULT_MAX_PIXELS = 50_000_000;
 export const DEFAULT_MAX_QUEUE = 100;
 export const DEFAULT_MAX_CONNECTIONS = 64;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+export const DEFAULT_PLUGIN_TIMEOUT_MS = 10_000;
 /** result.read refuses bigger files (the response is one frame). */
 export const MAX_READ_BYTES = 64 * 1024 * 1024;
 
@@ -32,6 +33,10 @@ export interface Settings {
   maxConnections: number;
   allowedOrigins: string[];
   shutdownGraceMs: number;
+  /** Extra plugin folders (`--plugin-dir`), after the built-ins and <config dir>/plugins (docs/plugins.md). */
+  pluginDirs: string[];
+  /** Budget of every call into a plugin (activate, command, exporter…) before it is stopped. */
+  pluginTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -58,6 +63,11 @@ const SettingsSchema = z.strictObject({
   maxConnections: int('integer 1–10000', 1, 10_000),
   allowedOrigins: z.array(z.string(exp('an origin like "https://example.com"')), exp('an array of origins')),
   shutdownGraceMs: int('integer 0–600000 (milliseconds)', 0, 600_000),
+  pluginDirs: z.array(
+    z.string(exp('an absolute folder path')).refine((p) => path.isAbsolute(p), exp('an absolute folder path')),
+    exp('an array of absolute folder paths'),
+  ),
+  pluginTimeoutMs: int('integer 100–600000 (milliseconds)', 100, 600_000),
 });
 const PartialSettings = SettingsSchema.partial();
 export type PartialSettings = z.infer<typeof PartialSettings>;
@@ -75,6 +85,8 @@ export const ENV_VARS: Record<keyof Settings, string> = {
   maxConnections: 'RECON_DAEMON_MAX_CONNECTIONS',
   allowedOrigins: 'RECON_DAEMON_ALLOWED_ORIGINS',
   shutdownGraceMs: 'RECON_DAEMON_SHUTDOWN_GRACE_MS',
+  pluginDirs: 'RECON_DAEMON_PLUGIN_DIRS',
+  pluginTimeoutMs: 'RECON_DAEMON_PLUGIN_TIMEOUT_MS',
 };
 
 export function defaultSettings(paths: DaemonPaths): Settings {
@@ -90,6 +102,8 @@ export function defaultSettings(paths: DaemonPaths): Settings {
     maxConnections: DEFAULT_MAX_CONNECTIONS,
     allowedOrigins: [],
     shutdownGraceMs: DEFAULT_SHUTDOWN_GRACE_MS,
+    pluginDirs: [],
+    pluginTimeoutMs: DEFAULT_PLUGIN_TIMEOUT_MS,
   };
 }
 
@@ -110,6 +124,7 @@ function readEnv(env: Env): PartialSettings {
     if (key === 'host' || key === 'outputRoot') values[key] = raw;
     else if (key === 'allowLan') values[key] = raw === '1' || raw === 'true' ? true : raw === '0' || raw === 'false' ? false : raw;
     else if (key === 'allowedOrigins') values[key] = raw.split(',').map((s) => s.trim()).filter(Boolean);
+    else if (key === 'pluginDirs') values[key] = raw.split(path.delimiter).map((s) => s.trim()).filter(Boolean);
     else values[key] = /^-?\d+$/.test(raw) ? Number(raw) : raw;
   }
   return check(values, (k) => `from ${ENV_VARS[k as keyof Settings] ?? 'the environment'}`);

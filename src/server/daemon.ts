@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { RpcError } from '../rpc/errors.js';
-import { DaemonShuttingDown } from '../rpc/protocol.js';
+import { DaemonShuttingDown, WindowShowMessage, type SubscribableEvent } from '../rpc/protocol.js';
 import { ConfigError, type Settings } from './config.js';
 import { Dispatcher } from './dispatcher.js';
 import { checkUpgrade } from './guard.js';
@@ -16,6 +16,10 @@ import { createHandlers } from './handlers.js';
 import { JobManager, type Job, type JobNotification } from './jobs.js';
 import type { Logger } from './log.js';
 import { WorkerPool } from './pool.js';
+import { WatchService } from './watch.js';
+import { PluginService } from '../plugins/service.js';
+import { builtinPluginsDir, userPluginsDir } from '../plugins/scan.js';
+import { daemonPaths } from './paths.js';
 import { Session } from './session.js';
 
 export interface DaemonOptions {
@@ -45,6 +49,8 @@ export class Daemon {
   private readonly wss: WebSocketServer;
   private readonly pool: WorkerPool;
   private readonly jobs: JobManager;
+  private readonly watches: WatchService;
+  private readonly plugins: PluginService;
   private readonly dispatcher: Dispatcher;
   private readonly startedAt = Date.now();
   private port = 0;
@@ -61,7 +67,29 @@ export class Daemon {
       outputRoot: settings.outputRoot,
       maxQueue: settings.maxQueue,
       log,
-      notify: (job, n) => this.route(job, n),
+      // Plugin exporters run between a job's end and its job.completed (src/plugins/service.ts).
+      notify: (job, n) => this.plugins.onJobNotification(job, n, (m) => this.route(job, m)),
+    });
+    this.watches = new WatchService({
+      jobs: this.jobs,
+      outputRoot: settings.outputRoot,
+      maxPixels: settings.maxPixels,
+      maxInFlight: Math.max(2, settings.workers * 2),
+      log,
+      publish: (ownerId, method, params) => this.publish(ownerId, method, params),
+    });
+    this.plugins = new PluginService({
+      roots: [
+        { dir: builtinPluginsDir(), source: 'builtin' },
+        { dir: userPluginsDir(daemonPaths(process.env).configDir), source: 'user' },
+        ...settings.pluginDirs.map((dir) => ({ dir, source: 'dir' as const })),
+      ],
+      timeoutMs: settings.pluginTimeoutMs,
+      log,
+      watch: true,
+      onMessage: (p) => {
+        for (const s of this.sessions.values()) if (s.initialized) s.notify(WindowShowMessage.method, p);
+      },
     });
     this.dispatcher = new Dispatcher(
       createHandlers({
@@ -71,6 +99,8 @@ export class Daemon {
         url: () => this.url,
         jobs: this.jobs,
         pool: this.pool,
+        watches: this.watches,
+        plugins: this.plugins,
         sessionCount: () => this.sessions.size,
         isShuttingDown: () => this.stopping !== undefined,
         shutdown: (reason, graceMs) => void this.shutdown(reason, graceMs),
@@ -90,6 +120,7 @@ export class Daemon {
     await fs.mkdir(o.settings.outputRoot, { recursive: true });
     const d = new Daemon(o);
     await d.listen();
+    d.plugins.start();
     return d;
   }
 
@@ -147,6 +178,7 @@ export class Daemon {
     ws.on('error', (e) => this.o.log.warn('client connection error', { clientId: session.clientId, error: e.message }));
     ws.on('close', () => {
       this.sessions.delete(session.clientId);
+      this.watches.onSessionClosed(session.clientId);
       this.o.log.debug('client disconnected', { clientId: session.clientId });
     });
   }
@@ -169,6 +201,16 @@ export class Daemon {
     for (const s of this.sessions.values()) {
       if (s !== owner && s.initialized && s.events.has(n.method)) s.send({ jsonrpc: '2.0', method: n.method, params: n.params });
     }
+    this.watches.onJob(job, n);
+  }
+
+  /** A notification about a client's watch: to that client (when connected) and to subscribers, like route(). */
+  private publish(ownerId: string, method: SubscribableEvent, params: unknown): void {
+    const owner = this.sessions.get(ownerId);
+    owner?.send({ jsonrpc: '2.0', method, params });
+    for (const s of this.sessions.values()) {
+      if (s !== owner && s.initialized && s.events.has(method)) s.send({ jsonrpc: '2.0', method, params });
+    }
   }
 
   shutdown(reason: string, graceMs = this.o.settings.shutdownGraceMs): Promise<void> {
@@ -184,12 +226,14 @@ export class Daemon {
     log.info('shutting down', { reason, graceMs });
     this.http.close(); // no new connections
     for (const s of this.sessions.values()) if (s.initialized) s.notify(DaemonShuttingDown.method, { reason, graceMs });
+    await this.watches.dispose(); // no new photos from watched folders
     this.jobs.stopAccepting(); // queued jobs end with REQUEST_CANCELLED
     if (!(await this.pool.drain(graceMs))) {
       log.warn('cancelling jobs still running after the grace period');
       this.jobs.cancelRunning();
       await this.pool.drain(5_000);
     }
+    await this.plugins.dispose(); // exporters still running finish (time-boxed), then plugins deactivate
     for (const s of this.sessions.values()) s.close(1001, 'daemon shutting down');
     await this.pool.close();
     // Clients that do not answer the close handshake are cut off.

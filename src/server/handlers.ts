@@ -16,6 +16,8 @@ import type { Handlers } from './dispatcher.js';
 import type { JobManager } from './jobs.js';
 import type { WorkerPool } from './pool.js';
 import type { Session } from './session.js';
+import type { WatchService } from './watch.js';
+import type { PluginService } from '../plugins/service.js';
 import type { WorkerInput } from './worker-messages.js';
 import { resolveJobFile } from './result-files.js';
 
@@ -26,6 +28,8 @@ export interface HandlerContext {
   url: () => string;
   jobs: JobManager;
   pool: WorkerPool;
+  watches: WatchService;
+  plugins: PluginService;
   sessionCount: () => number;
   isShuttingDown: () => boolean;
   shutdown: (reason: string, graceMs?: number) => void;
@@ -83,7 +87,9 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     initialize: (p, session) => initialize(ctx, p, session),
 
     'recon.reconstruct': (p, session) => {
-      const options = { ...p.options };
+      // Exporters are plugins' work after the job, not the engine's: checked now, run by the plugin service.
+      const { exporters, ...options } = { ...p.options };
+      if (exporters?.length) ctx.plugins.checkExporters(exporters);
       const limit = ctx.settings.maxPixels;
       if (options.maxPixels !== undefined && options.maxPixels > limit) {
         throw RpcError.of('INVALID_PARAMS', `Invalid params for recon.reconstruct: Expected integer 1–${limit} for options.maxPixels but received ${options.maxPixels}`, {
@@ -95,6 +101,7 @@ export function createHandlers(ctx: HandlerContext): Handlers {
       // Decoded into a buffer of its own, so it can be handed to the worker thread without a copy.
       const input: WorkerInput = p.image.path !== undefined ? { path: p.image.path } : { data: new Uint8Array(Buffer.from(p.image.data!, 'base64')) };
       const job = ctx.jobs.submit(session.clientId, input, options);
+      ctx.plugins.trackJob(job.id, exporters);
       return { jobId: job.id };
     },
 
@@ -130,5 +137,17 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     },
 
     ping: () => ({ time: Date.now() }),
+
+    'watch.add': (p, session) => ctx.watches.add(p, session.clientId),
+
+    'watch.remove': async (p) => ({ watchId: p.watchId, removed: await ctx.watches.remove(p.watchId) }),
+
+    'watch.list': () => ({ watches: ctx.watches.list() }),
+
+    'plugins.list': () => ctx.plugins.list(),
+
+    'commands.list': () => ({ commands: ctx.plugins.listCommands() }),
+
+    'commands.execute': (p) => ctx.plugins.executeCommand(p.command, p.args ?? []),
   };
 }

@@ -13,6 +13,8 @@ export interface ReconstructArgs {
   quality?: string[];
   daemon?: boolean;
   embedded?: boolean;
+  export?: string[];
+  pluginDir?: string[];
 }
 
 export const reconstructCommand: CommandModule<object, ReconstructArgs> = {
@@ -33,8 +35,11 @@ export const reconstructCommand: CommandModule<object, ReconstructArgs> = {
       .option('embedded', { type: 'boolean', describe: 'Use the embedded engine even when the daemon runs' })
       .conflicts('daemon', 'embedded')
       .option('quality', { type: 'string', array: true, describe: 'Override a quality threshold, e.g. --quality yawFail=50 (docs/quality.md)' })
+      .option('export', { type: 'string', array: true, describe: 'Also run this plugin exporter on each photo folder, e.g. --export ply --export dataset-pairs (docs/plugins.md)' })
+      .option('plugin-dir', { type: 'string', array: true, describe: 'Also look for plugins (exporters) in this folder; repeatable' })
       .example('$0 reconstruct examples/astronaut.png -o out', 'writes out/astronaut/ with structure.png, face.glb, result.json, …')
-      .example('$0 reconstruct a.jpg b.png --outputs structure,crop --size 512', 'only the structure map and crop, at 512×512') as never,
+      .example('$0 reconstruct a.jpg b.png --outputs structure,crop --size 512', 'only the structure map and crop, at 512×512')
+      .example('$0 reconstruct a.jpg --export ply --export dataset-pairs', 'plus points.ply/face.ply and images/, structure/, manifest.jsonl') as never,
   handler: async (args) => {
     const { runReconstruct } = await import('../reconstruct-run.js');
     process.exitCode = await runReconstruct(args);

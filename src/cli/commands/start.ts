@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import type { StartFlags } from '../../server/lifecycle.js';
 
@@ -14,6 +15,13 @@ export function daemonOptions<T>(y: Argv<T>) {
     .option('max-payload', { type: 'number', describe: 'Largest WebSocket frame in bytes (default 33554432 = 32 MiB) [env RECON_DAEMON_MAX_PAYLOAD]' })
     .option('max-pixels', { type: 'number', describe: 'Largest decoded photo in pixels (default 50000000) [env RECON_DAEMON_MAX_PIXELS]' })
     .option('shutdown-grace-ms', { type: 'number', describe: 'How long running jobs may finish on stop before they are cancelled (default 10000) [env RECON_DAEMON_SHUTDOWN_GRACE_MS]' })
+    .option('plugin-dir', {
+      alias: 'plugin-dirs',
+      type: 'string',
+      array: true,
+      describe: 'Also load plugins from this folder (each sub-folder with a package.json, or the folder itself); repeatable; reloaded on change (docs/plugins.md) [env RECON_DAEMON_PLUGIN_DIRS]',
+    })
+    .option('plugin-timeout-ms', { type: 'number', describe: 'Budget of every call into a plugin before it is stopped (default 10000) [env RECON_DAEMON_PLUGIN_TIMEOUT_MS]' })
     .option('log-level', { choices: ['debug', 'info', 'warn', 'error'] as const, describe: 'Log detail (default info)' })
     .option('start-timeout', { type: 'number', describe: 'Seconds to wait for a detached daemon to listen (default 60)' });
 }
@@ -36,6 +44,9 @@ export function startFlags(raw: Record<string, unknown>): StartFlags {
     maxPayload: a.maxPayload as number | undefined,
     maxPixels: a.maxPixels as number | undefined,
     shutdownGraceMs: a.shutdownGraceMs as number | undefined,
+    // Repeatable: every --plugin-dir counts (not only the last), relative to where the command runs.
+    pluginDirs: raw.pluginDir === undefined ? undefined : ([] as unknown[]).concat(raw.pluginDir).map((d) => path.resolve(String(d))),
+    pluginTimeoutMs: a.pluginTimeoutMs as number | undefined,
     logLevel: a.logLevel as StartFlags['logLevel'],
     startTimeout: a.startTimeout as number | undefined,
   };

@@ -1,0 +1,145 @@
+// npm run bench (third part): batch throughput. A folder of photos made from ../shared/faces at varied sizes
+// (generated into a temp folder, never committed), reconstructed by the real CLI
+// (`recon-daemon batch --embedded --workers N`) with 1 and 2 worker threads, alternating, in one run; img/s,
+// the 2-worker/1-worker ratio, the process's peak RSS, and how busy the machine was with other work meanwhile
+// (from /proc/stat, minus the batch's own CPU time). Writes its table into docs/benchmarks.md between the
+// bench-batch markers.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+
+const root = path.resolve(import.meta.dirname, '..');
+const bin = path.join(root, 'bin/recon-daemon.js');
+const faces = path.resolve(root, '../shared/faces');
+const PHOTOS = Number(process.env.BENCH_BATCH_PHOTOS ?? 240);
+const ROUNDS = Number(process.env.BENCH_BATCH_ROUNDS ?? 2);
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'recon-bench-batch-'));
+const input = path.join(tmp, 'photos');
+
+// ---- the photo folder: every test photo, at five scales, mostly JPEG, some PNG, in sub-folders ----------
+const sources = ['cases', 'landmarks'].flatMap((d) =>
+  fs.readdirSync(path.join(faces, d)).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort().map((f) => path.join(faces, d, f)),
+);
+const SCALES = [1, 0.5, 1.5, 0.75, 2];
+const sizes: number[] = [];
+for (let i = 0; i < PHOTOS; i++) {
+  const src = sources[i % sources.length];
+  const scale = SCALES[Math.floor(i / sources.length) % SCALES.length];
+  const meta = await sharp(src).metadata();
+  const width = Math.max(64, Math.min(2400, Math.round((meta.width ?? 512) * scale)));
+  const dir = path.join(input, `part${i % 4}`);
+  fs.mkdirSync(dir, { recursive: true });
+  const img = sharp(src).rotate().resize({ width });
+  const file = path.join(dir, `photo${String(i).padStart(4, '0')}${i % 5 === 4 ? '.png' : '.jpg'}`);
+  await (i % 5 === 4 ? img.png() : img.jpeg({ quality: 85 })).toFile(file);
+  const m = await sharp(file).metadata();
+  sizes.push((m.width ?? 0) * (m.height ?? 0));
+}
+const mp = sizes.map((s) => s / 1e6).sort((a, b) => a - b);
+
+// ---- runs --------------------------------------------------------------------------------------------------
+function cpuTicks(): { busy: number; total: number } {
+  const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const idle = line[3] + (line[4] ?? 0);
+  const total = line.reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total };
+}
+const TICK_MS = 10; // USER_HZ = 100 on Linux
+
+interface Run {
+  workers: number;
+  /** Run with `taskset -c 0`: the whole process on one core. */
+  pinned: boolean;
+  layout: string;
+  imgPerSec: number;
+  wallImgPerSec: number;
+  elapsedMs: number;
+  startupMs: number;
+  peakRssMB: number;
+  /** Cores' worth of CPU used by other processes during the run. */
+  othersCores: number;
+  batchCores: number;
+  /** CPU time of the batch process per photo, every thread (ms): independent of how busy the machine is. */
+  cpuPerPhoto: number;
+}
+
+const TASKSET = ['/usr/bin/taskset', '/bin/taskset'].find((p) => fs.existsSync(p));
+
+function run(workers: number, layout: 'folders' | 'pairs', round: number, pinned = false): Run {
+  const out = path.join(tmp, `out-${layout}-${workers}w-${round}${pinned ? '-pinned' : ''}`);
+  const before = cpuTicks();
+  const t = performance.now();
+  const args = [bin, 'batch', input, '-o', out, '--embedded', '--workers', String(workers), '--layout', layout, '--json', '--quiet'];
+  const r = pinned ? spawnSync(TASKSET!, ['-c', '0', process.execPath, ...args], { encoding: 'utf8' }) : spawnSync(process.execPath, args, { encoding: 'utf8' });
+  const wall = performance.now() - t;
+  const after = cpuTicks();
+  if (r.status !== 0) throw new Error(`batch failed (${r.status}): ${r.stderr}`);
+  const s = JSON.parse(r.stdout.trim()) as { photos: number; run: { processed: number; elapsedMs: number; startupMs: number; peakRssMB: number; cpuMs: number } };
+  if (s.run.processed !== PHOTOS) throw new Error(`expected ${PHOTOS} photos processed, got ${s.run.processed}`);
+  const busyMs = (after.busy - before.busy) * TICK_MS;
+  fs.rmSync(out, { recursive: true, force: true });
+  return {
+    workers,
+    pinned,
+    layout,
+    imgPerSec: s.run.processed / (s.run.elapsedMs / 1000),
+    wallImgPerSec: s.run.processed / (wall / 1000),
+    elapsedMs: s.run.elapsedMs,
+    startupMs: s.run.startupMs,
+    peakRssMB: s.run.peakRssMB,
+    othersCores: Math.max(0, busyMs - s.run.cpuMs) / wall,
+    batchCores: s.run.cpuMs / wall,
+    cpuPerPhoto: s.run.cpuMs / s.run.processed,
+  };
+}
+
+const load0 = os.loadavg();
+const runs: Run[] = [];
+for (let round = 0; round < ROUNDS; round++) {
+  for (const layout of ['folders', 'pairs'] as const) {
+    for (const [workers, pinned] of [[1, false], [2, false], ...(TASKSET ? [[1, true]] : [])] as Array<[number, boolean]>) {
+      const r = run(workers, layout, round, pinned);
+      runs.push(r);
+      console.error(`round ${round + 1} ${layout} ${workers}w${pinned ? ' on 1 core' : ''}: ${r.imgPerSec.toFixed(2)} img/s, ${r.cpuPerPhoto.toFixed(0)} ms CPU/photo, RSS ${r.peakRssMB} MB, batch ${r.batchCores.toFixed(2)} cores, others ${r.othersCores.toFixed(2)} cores`);
+    }
+  }
+}
+const load1 = os.loadavg();
+
+const of = (layout: string, w: number, pinned = false) => runs.filter((r) => r.layout === layout && r.workers === w && r.pinned === pinned);
+const best = (layout: string, w: number) => of(layout, w).sort((a, b) => b.imgPerSec - a.imgPerSec)[0];
+const f2 = (v: number) => v.toFixed(2);
+const rows: string[] = [];
+for (const layout of ['folders', 'pairs']) {
+  for (let round = 0; round < ROUNDS; round++) {
+    const [one, two] = [1, 2].map((w) => of(layout, w)[round]);
+    const pin = of(layout, 1, true)[round];
+    rows.push(
+      `| ${layout === 'folders' ? 'folders, all outputs' : 'pairs (crop + structure)'} | ${round + 1} | ${f2(one.imgPerSec)} | ${f2(two.imgPerSec)} | **×${f2(two.imgPerSec / one.imgPerSec)}** | ${f2(one.wallImgPerSec)} / ${f2(two.wallImgPerSec)} | ${one.cpuPerPhoto.toFixed(0)} / ${two.cpuPerPhoto.toFixed(0)} | ${f2(one.batchCores)} / ${f2(two.batchCores)} | ${f2(one.othersCores)} / ${f2(two.othersCores)} | ${one.peakRssMB} / ${two.peakRssMB} | ${pin ? `${f2(pin.imgPerSec)} (2w ×${f2(two.imgPerSec / pin.imgPerSec)})` : '–'} |`,
+    );
+  }
+}
+const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+const md = [
+  `Machine: ${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}. Command: \`npm run bench\` (scripts/bench-batch.ts, BENCH_BATCH_PHOTOS=${PHOTOS}, BENCH_BATCH_ROUNDS=${ROUNDS}), ${new Date().toISOString().slice(0, 10)}.`,
+  `Photos: ${PHOTOS} made from the ${sources.length} photos in ../shared/faces at 0.5–2× their size (${f2(mp[0])}–${f2(mp[mp.length - 1])} MP, median ${f2(mp[Math.floor(mp.length / 2)])} MP; 4 in 5 JPEG q85, 1 in 5 PNG; some with no face or several), in 4 sub-folders.`,
+  `Each cell is one \`recon-daemon batch <dir> -o <new dir> --embedded --workers N --layout … --json\` (a new process; ORT 1 intra-op thread per worker); 1 and 2 workers alternate in the same run; the last column is 1 worker with the whole process pinned to one core (\`taskset -c 0\`), for scaling per core. img/s counts from the workers being ready to the last photo committed; "with start-up" includes process start and model loading.`,
+  '',
+  '| layout | round | 1 worker (img/s) | 2 workers (img/s) | 2w / 1w | with start-up, 1w / 2w (img/s) | CPU per photo, 1w / 2w (ms) | cores used by the batch, 1w / 2w | cores used by other processes meanwhile, 1w / 2w | peak RSS, 1w / 2w (MB) | 1 worker on 1 core (img/s) |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ...rows,
+  '',
+  `Best of the rounds: folders ${f2(best('folders', 1).imgPerSec)} → ${f2(best('folders', 2).imgPerSec)} img/s (×${f2(best('folders', 2).imgPerSec / best('folders', 1).imgPerSec)}), pairs ${f2(best('pairs', 1).imgPerSec)} → ${f2(best('pairs', 2).imgPerSec)} img/s (×${f2(best('pairs', 2).imgPerSec / best('pairs', 1).imgPerSec)}). Load average before / after: ${load0.map(f2).join(' ')} / ${load1.map(f2).join(' ')}.`,
+].join('\n');
+console.log(md);
+
+const doc = path.join(root, 'docs/benchmarks.md');
+const begin = '<!-- bench-batch:begin -->';
+const end = '<!-- bench-batch:end -->';
+let text = fs.existsSync(doc) ? fs.readFileSync(doc, 'utf8') : '# Benchmarks\n';
+if (!text.includes(begin)) text += `\n## Batch\n\n${begin}\n${end}\n`;
+text = text.replace(new RegExp(`${begin}[\\s\\S]*${end}`), `${begin}\n${md}\n${end}`);
+fs.writeFileSync(doc, text);
+fs.rmSync(tmp, { recursive: true, force: true });

@@ -1,0 +1,378 @@
+// `recon-daemon batch` and `recon-daemon watch`: options → runner (the running daemon, else embedded worker
+// threads) → a BatchRun over the output folder, with progress on stderr and the summary on stdout. Ctrl-C once
+// stops taking photos and lets the ones in flight finish; twice cancels them; either way the manifests and
+// summary.json describe what is done, and a rerun continues from there.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { connectToDaemon, discoverDaemon } from '../client/discover.js';
+import { invalidOption } from '../recon/errors.js';
+import { OUTPUT_KINDS, type OutputKind } from '../recon/outputs/kinds.js';
+import { DEFAULT_THRESHOLDS, type QualityThresholds, type Verdict } from '../recon/quality.js';
+import { WatchAdd, WatchList, WatchRemove, type WatchInfo } from '../rpc/protocol.js';
+import { DaemonRunner } from './daemon-runner.js';
+import { defaultWorkers, EmbeddedRunner } from './embedded.js';
+import { collectInputs, isInside, sourceOf } from './inputs.js';
+import { MANIFEST_CSV, MANIFEST_JSONL, SUMMARY_JSON } from './layout.js';
+import { formatSummary, writeSummary } from './manifest.js';
+import { resolveBatchOptions, type BatchOptions, type FaceMode, type Layout } from './options.js';
+import { createReporter, formatDuration, progressMode, type ProgressMode, type Reporter } from './progress.js';
+import { BatchRun, type RunResult } from './run.js';
+import type { Runner } from './runner.js';
+import { BatchState } from './state.js';
+import { watchPhotos } from './watcher.js';
+
+export interface EngineArgs {
+  output: string;
+  layout: string;
+  outputs?: string;
+  size?: number;
+  detail?: number;
+  force: boolean;
+  maxPixels?: number;
+  quality?: string[];
+  faces: string;
+  minVerdict: string;
+  maxYaw?: number;
+  workers?: number;
+  daemon?: boolean;
+  embedded?: boolean;
+  redo: boolean;
+  json: boolean;
+  quiet: boolean;
+  progress: string;
+}
+
+export interface BatchArgs extends EngineArgs {
+  inputs: string[];
+}
+
+export interface WatchArgs extends EngineArgs {
+  dir?: string;
+  newOnly: boolean;
+  recursive: boolean;
+  stableMs?: number;
+  detach: boolean;
+  list: boolean;
+  remove?: string;
+}
+
+/** Exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells report it. */
+export const EXIT_INTERRUPTED = 130;
+
+function parseOutputs(v: string | undefined): OutputKind[] | undefined {
+  if (v === undefined) return undefined;
+  const kinds = v.split(',').map((k) => k.trim()).filter(Boolean);
+  for (const k of kinds) {
+    if (!(OUTPUT_KINDS as ReadonlyArray<string>).includes(k)) throw invalidOption('--outputs', `a comma-separated list of ${OUTPUT_KINDS.join(', ')}`, k);
+  }
+  return kinds as OutputKind[];
+}
+
+function parseQuality(items: string[] | undefined): Partial<QualityThresholds> | undefined {
+  if (!items?.length) return undefined;
+  const out: Partial<QualityThresholds> = {};
+  for (const item of items) {
+    const m = /^([A-Za-z]+)=(-?[\d.]+)$/.exec(item);
+    if (!m || !(m[1] in DEFAULT_THRESHOLDS) || !Number.isFinite(Number(m[2]))) {
+      throw invalidOption('--quality', `name=number with a name from ${Object.keys(DEFAULT_THRESHOLDS).join(', ')}`, item);
+    }
+    out[m[1] as keyof QualityThresholds] = Number(m[2]);
+  }
+  return out;
+}
+
+export function optionsFromArgs(a: EngineArgs): BatchOptions {
+  return resolveBatchOptions({
+    layout: a.layout as Layout,
+    outputs: parseOutputs(a.outputs),
+    size: a.size,
+    detail: a.detail,
+    force: a.force,
+    maxPixels: a.maxPixels,
+    quality: parseQuality(a.quality),
+    faces: a.faces as FaceMode,
+    minVerdict: a.minVerdict as Verdict,
+    maxYaw: a.maxYaw,
+  });
+}
+
+function userError(message: string, hint: string): Error {
+  return Object.assign(new Error(message), { hint });
+}
+
+/** An output folder that is an input folder or holds one would be walked (and cleaned) as output. */
+function refuseOutputAround(input: string, outDir: string): void {
+  if (isInside(input, outDir)) {
+    throw userError(`The output folder ${outDir} holds the input ${input}`, 'Choose an output folder outside the photos, e.g. -o ../dataset (an output folder inside the input folder is fine: it is skipped).');
+  }
+}
+
+/**
+ * The running daemon when there is one, else embedded worker threads. `--embedded`, `--workers` and
+ * `--quality` (not in the protocol) choose embedded; `--daemon` requires the daemon.
+ */
+export async function pickRunner(a: EngineArgs, o: BatchOptions): Promise<Runner> {
+  if (a.daemon && o.quality) throw userError('--quality works only with the embedded engine', 'Drop --daemon (or --quality); the protocol has no quality option.');
+  if (a.daemon && a.workers !== undefined) throw userError('--workers sets the embedded engine\'s threads; the daemon has its own', 'Drop --workers, or use --embedded.');
+  if (a.workers !== undefined && !(Number.isInteger(a.workers) && a.workers >= 1 && a.workers <= 64)) throw invalidOption('--workers', 'integer 1–64', a.workers);
+  const wantDaemon = a.daemon || (!a.embedded && !o.quality && a.workers === undefined);
+  if (wantDaemon) {
+    const found = discoverDaemon();
+    if (found) {
+      try {
+        const client = await connectToDaemon(process.env, { clientInfo: { name: 'recon-daemon-batch', version: '1' } });
+        return new DaemonRunner(client, found.url);
+      } catch (e) {
+        if (a.daemon) throw e;
+      }
+    } else if (a.daemon) throw userError('recon-daemon is not running', 'Start it with `recon-daemon start`, or drop --daemon to use embedded worker threads.');
+  }
+  return EmbeddedRunner.start(a.workers ?? defaultWorkers());
+}
+
+/** Ctrl-C once: finish the photos in flight; twice: cancel them; three times: exit now. SIGTERM: cancel. */
+function onSignals(run: BatchRun, reporter: Reporter, what: string): () => void {
+  let count = 0;
+  const onInt = () => {
+    count++;
+    if (count === 1) {
+      reporter.log(`Stopping: finishing the photos in progress, then writing the manifest (Ctrl-C again to cancel them)…`);
+      run.stop();
+    } else if (count === 2) {
+      reporter.log('Cancelling the photos in progress…');
+      run.cancel();
+    } else process.exit(EXIT_INTERRUPTED);
+  };
+  const onTerm = () => {
+    reporter.log(`${what} terminated: cancelling the photos in progress…`);
+    run.cancel();
+  };
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  return () => {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+  };
+}
+
+interface Finished {
+  result: RunResult;
+  summaryJson: Record<string, unknown>;
+}
+
+async function finish(outDir: string, root: string, o: BatchOptions, run: BatchRun, runner: Runner, result: RunResult, startupMs: number, startedAt: Date): Promise<Finished> {
+  const p = result.progress;
+  const summaryJson = {
+    complete: result.complete,
+    ...result.summary,
+    run: {
+      runner: runner.kind,
+      description: runner.description,
+      processed: p.processed,
+      skipped: p.skipped,
+      pending: Math.max(0, p.total - p.done),
+      startupMs: Math.round(startupMs),
+      elapsedMs: Math.round(p.elapsedMs),
+      imgPerSec: Math.round(p.rate * 100) / 100,
+      peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+      /** CPU time of this process, every thread included (ms). */
+      cpuMs: Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000),
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      ...(result.error ? { error: result.error.message } : {}),
+    },
+    inputRoot: root,
+    options: o,
+    optionsKey: run.optionsKey,
+    manifest: { jsonl: MANIFEST_JSONL, csv: MANIFEST_CSV },
+  };
+  await writeSummary(outDir, summaryJson);
+  return { result, summaryJson };
+}
+
+function printSummary(outDir: string, f: Finished, json: boolean, watch = false): void {
+  if (json) {
+    process.stdout.write(JSON.stringify(f.summaryJson) + '\n');
+    return;
+  }
+  const p = f.result.progress;
+  const lines = [formatSummary(f.result.summary)];
+  lines.push(
+    `this run: ${p.processed} reconstructed, ${p.skipped} already done` +
+      (p.total > p.done ? `, ${p.total - p.done} not started` : '') +
+      `, ${formatDuration(p.elapsedMs / 1000)}` +
+      (p.processed ? `, ${p.rate.toFixed(2)} img/s` : ''),
+  );
+  lines.push(`manifest: ${path.join(outDir, MANIFEST_JSONL)} and ${MANIFEST_CSV}; summary: ${SUMMARY_JSON}`);
+  if (!watch && !f.result.complete && f.result.interrupted) lines.push('stopped before the end: run the same command again to continue');
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+export async function runBatch(a: BatchArgs): Promise<number> {
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const o = optionsFromArgs(a);
+  const outDir = path.resolve(a.output);
+  for (const i of a.inputs) refuseOutputAround(path.resolve(i), outDir);
+  const inputs = await collectInputs(a.inputs, { exclude: [outDir] });
+  if (!inputs.files.length) {
+    throw userError(`No photos found in ${a.inputs.join(' ')}`, 'Folders are searched recursively for JPEG, PNG, WebP, TIFF, GIF, AVIF and HEIC files; hidden files are skipped.');
+  }
+  const state = await BatchState.open(outDir);
+  let runner: Runner | undefined;
+  const reporter = await createReporter(a.quiet ? 'none' : progressMode(a.progress as 'auto' | ProgressMode));
+  try {
+    for (const g of inputs.empty) reporter.log(`warning: ${g} matched no photo`);
+    runner = await pickRunner(a, o);
+    const startupMs = performance.now() - t0;
+    const run = new BatchRun({
+      outDir,
+      options: o,
+      runner,
+      state,
+      redo: a.redo,
+      onPhoto: (e, p) => reporter.photo(e, p),
+      onTotal: (p) => reporter.total(p),
+    });
+    run.add(inputs.files);
+    reporter.start(runner.description, run.progress());
+    const off = onSignals(run, reporter, 'batch');
+    let result: RunResult;
+    try {
+      result = await run.run();
+    } finally {
+      off();
+      reporter.stop();
+    }
+    const f = await finish(outDir, inputs.root, o, run, runner, result, startupMs, startedAt);
+    printSummary(outDir, f, a.json);
+    if (result.error) throw Object.assign(result.error, { hint: (result.error as { hint?: string }).hint ?? 'Run the same command again to continue.' });
+    return result.complete ? 0 : EXIT_INTERRUPTED;
+  } finally {
+    await runner?.close();
+    await state.close();
+  }
+}
+
+function printWatches(ws: WatchInfo[]): void {
+  if (!ws.length) {
+    process.stdout.write('no folders are watched\n');
+    return;
+  }
+  for (const w of ws) {
+    const c = w.counts;
+    process.stdout.write(
+      `${w.watchId}  ${w.path}${w.recursive ? '' : ' (not recursive)'}${w.persistent ? '' : ` (until client ${w.clientId} disconnects)`}  ` +
+        `seen ${c.seen}, pending ${c.pending}, running ${c.running}, completed ${c.completed}, failed ${c.failed}\n`,
+    );
+  }
+}
+
+/** `watch --list`, `watch --remove <id>`, `watch <dir> --detach`: the daemon's own watches. */
+async function daemonWatch(a: WatchArgs): Promise<number> {
+  const client = await connectToDaemon(process.env, { clientInfo: { name: 'recon-daemon-watch', version: '1' } });
+  try {
+    if (a.list) {
+      const r = await client.request(WatchList.method, {});
+      if (a.json) process.stdout.write(JSON.stringify(r) + '\n');
+      else printWatches(r.watches);
+      return 0;
+    }
+    if (a.remove) {
+      const r = await client.request(WatchRemove.method, { watchId: a.remove });
+      process.stdout.write(a.json ? JSON.stringify(r) + '\n' : r.removed ? `stopped watching (${a.remove})\n` : `no watch ${a.remove}\n`);
+      return r.removed ? 0 : 1;
+    }
+    const o = optionsFromArgs(a);
+    if (o.quality || o.layout !== 'folders' || o.minVerdict !== 'fail' || o.maxYaw !== undefined || o.faces !== 'largest') {
+      throw userError('--detach takes only the engine options (--outputs, --size, --detail, --force, --max-pixels)', 'Layouts, filters and manifests need the batch output folder: run `recon-daemon watch <dir> -o <out>` instead.');
+    }
+    const info = await client.request(WatchAdd.method, {
+      path: path.resolve(a.dir!),
+      recursive: a.recursive,
+      existing: !a.newOnly,
+      persistent: true,
+      ...(a.stableMs !== undefined ? { stableMs: a.stableMs } : {}),
+      options: {
+        outputs: o.outputs,
+        ...(o.size !== undefined ? { size: o.size } : {}),
+        ...(o.detail !== undefined ? { detail: o.detail } : {}),
+        ...(o.force ? { force: true } : {}),
+        ...(o.maxPixels !== undefined ? { maxPixels: o.maxPixels } : {}),
+      },
+    });
+    if (a.json) process.stdout.write(JSON.stringify(info) + '\n');
+    else {
+      process.stdout.write(`the daemon watches ${info.path} (${info.watchId}); results go to its output root and to clients subscribed to watch.result\n`);
+      process.stdout.write(`stop it with: recon-daemon watch --remove ${info.watchId}\n`);
+    }
+    return 0;
+  } finally {
+    await client.close();
+  }
+}
+
+/**
+ * `watch <dir> -o <out>`: a batch that does not end. The photos already there are done first (skipping those
+ * done before), then every photo that appears or changes, until Ctrl-C.
+ */
+export async function runWatch(a: WatchArgs): Promise<number> {
+  if (a.list || a.remove || a.detach) return daemonWatch(a);
+  if (!a.dir) throw userError('Name the folder to watch', 'recon-daemon watch <dir> -o <out>');
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const o = optionsFromArgs(a);
+  const outDir = path.resolve(a.output);
+  const root = path.resolve(a.dir);
+  refuseOutputAround(root, outDir);
+  const st = await fs.stat(root).catch(() => undefined);
+  if (!st?.isDirectory()) throw invalidOption('dir', 'an existing folder', a.dir);
+  const state = await BatchState.open(outDir);
+  let runner: Runner | undefined;
+  const reporter = await createReporter(a.quiet ? 'none' : 'lines', process.stderr, true);
+  try {
+    runner = await pickRunner(a, o);
+    const startupMs = performance.now() - t0;
+    const run = new BatchRun({
+      outDir,
+      options: o,
+      runner,
+      state,
+      redo: a.redo,
+      continuous: true,
+      // A watch runs for days: keep the manifests close to what is on disk.
+      manifestIntervalMs: 2000,
+      onPhoto: (e, p) => reporter.photo(e, p),
+    });
+    // The watcher first, then the files already there: a photo arriving in between is seen by one or the
+    // other (or both: a file queued twice is done once, and one already done is skipped by its hash).
+    const watcher = await watchPhotos(
+      root,
+      { recursive: a.recursive, stableMs: a.stableMs, exclude: [outDir] },
+      (abs) => run.add([{ abs, source: sourceOf(root, abs) }]),
+      (e) => reporter.log(`watch error: ${e.message}`),
+    );
+    if (!a.newOnly) {
+      const initial = await collectInputs([root], { exclude: [outDir] });
+      run.add(a.recursive ? initial.files : initial.files.filter((f) => !f.source.includes('/')));
+    }
+    reporter.log(`watching ${root} (${runner.description}); results in ${outDir}; Ctrl-C to stop`);
+    const off = onSignals(run, reporter, 'watch');
+    let result: RunResult;
+    try {
+      result = await run.run();
+    } finally {
+      off();
+      await watcher.close();
+      reporter.stop();
+    }
+    const f = await finish(outDir, root, o, run, runner, result, startupMs, startedAt);
+    printSummary(outDir, f, a.json, true);
+    if (result.error) throw result.error;
+    // Ctrl-C is how a watch ends: a clean stop.
+    return 0;
+  } finally {
+    await runner?.close();
+    await state.close();
+  }
+}
