@@ -6,7 +6,7 @@ import { ReconClient } from '../src/client/client.js';
 import { reconstructToFolderViaDaemon } from '../src/client/reconstruct-to-folder.js';
 import { RpcError } from '../src/rpc/errors.js';
 import { casePath } from './helpers/paths.js';
-import { rawSocket, record, startDaemon, waitFor, type TestDaemon } from './helpers/daemon.js';
+import { rawSocket, record, startDaemon, waitFor, type TestDaemon, rpcError } from './helpers/daemon.js';
 
 const SMALL = casePath('obama_240p_letterbox.jpg');
 const PORTRAIT = casePath('control_obama_official_portrait.jpg');
@@ -26,17 +26,6 @@ afterAll(async () => {
   await d?.stop();
   d?.te.cleanup();
 });
-
-async function rpcError(p: Promise<unknown>): Promise<RpcError> {
-  const e = await p.then(
-    () => {
-      throw new Error('expected the request to fail');
-    },
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(RpcError);
-  return e as RpcError;
-}
 
 describe('connection security', () => {
   it('refuses a connection without a token (401 UNAUTHORIZED)', async () => {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReconClient } from '../src/client/client.js';
 import { RpcError } from '../src/rpc/errors.js';
 import type { PluginInfo, PluginsListResult } from '../src/rpc/protocol.js';
-import { record, runCli, startDaemon, tempEnv, waitFor, type TestDaemon } from './helpers/daemon.js';
+import { record, runCli, startDaemon, tempEnv, waitFor, type TestDaemon, rpcError } from './helpers/daemon.js';
 import { casePath, repoRoot } from './helpers/paths.js';
 
 const PORTRAIT = casePath('control_obama_official_portrait.jpg');
@@ -39,17 +39,6 @@ afterAll(async () => {
   await d?.stop();
   d?.te.cleanup();
 });
-
-async function rpcError(p: Promise<unknown>): Promise<RpcError> {
-  const e = await p.then(
-    () => {
-      throw new Error('expected the request to fail');
-    },
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(RpcError);
-  return e as RpcError;
-}
 
 const list = (): Promise<PluginsListResult> => c.request('plugins.list', {});
 async function plugin(id: string): Promise<PluginInfo> {

@@ -5,7 +5,9 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { expect } from 'vitest';
 import { ReconClient, type ConnectOptions } from '../../src/client/client.js';
+import { RpcError } from '../../src/rpc/errors.js';
 import { modelCacheDir } from '../../src/recon/models/store.js';
 import { readDiscovery, type DiscoveryInfo } from '../../src/server/discovery.js';
 import { daemonPaths, type DaemonPaths } from '../../src/server/paths.js';
@@ -148,4 +150,16 @@ export async function rawSocket(d: TestDaemon): Promise<{
       }),
     closed,
   };
+}
+
+/** Await a request that must fail, and return its RpcError (the assertion fails if it succeeds). */
+export async function rpcError(p: Promise<unknown>): Promise<RpcError> {
+  const e = await p.then(
+    () => {
+      throw new Error('expected the request to fail');
+    },
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(RpcError);
+  return e as RpcError;
 }
