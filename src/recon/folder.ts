@@ -81,17 +81,20 @@ export async function reconstructToFolder(engine: Engine, input: string | Uint8A
     };
     const t0 = performance.now();
     let overlayRegion: { region: [number, number, number, number]; scale: number } | undefined;
-    if (want.has('overlay')) {
+    const writeOverlay = async (): Promise<void> => {
+      if (!want.has('overlay')) return;
+      const t = performance.now();
       const overlay = await renderOverlay(r.decoded, r.reconstructed.map((k) => r.faces[k]));
       await write('overlay', overlay.png);
       overlayRegion = { region: overlay.region, scale: Math.round(overlay.scale * 1e6) / 1e6 };
-    }
-    const t1 = performance.now();
+      r.timings.overlay = round(performance.now() - t);
+    };
     let depthScale: unknown;
     let mesh: Record<string, unknown> | undefined;
     const writeImages = quality.verdict !== 'fail' || force;
+    const branches: Array<Promise<void>> = [writeOverlay()];
     if (writeImages) {
-      // Images and mesh run side by side: their PNG encodes overlap on libuv's thread pool.
+      // Overlay, images and mesh run side by side: their PNG encodes overlap on libuv's thread pool.
       const mapKinds = (['crop', 'structure', 'depth', 'normal', 'mask'] as const).filter((k) => want.has(k));
       const renderImages = async (): Promise<void> => {
         if (!mapKinds.length) return;
@@ -122,11 +125,11 @@ export async function reconstructToFolder(engine: Engine, input: string | Uint8A
         r.timings.mesh = round(performance.now() - t);
       };
       onProgress?.({ stage: 'render', fraction: 0.7 });
-      // allSettled: a failure in one branch is reported only after the other has stopped writing.
-      const settled = await Promise.allSettled([renderImages(), exportMesh()]);
-      for (const s of settled) if (s.status === 'rejected') throw s.reason;
+      branches.push(renderImages(), exportMesh());
     }
-    r.timings.overlay = round(t1 - t0);
+    // allSettled: a failure in one branch is reported only after the others have stopped writing.
+    const settled = await Promise.allSettled(branches);
+    for (const s of settled) if (s.status === 'rejected') throw s.reason;
     r.timings.outputs = round(performance.now() - t0);
     files.result = OUTPUT_FILES.result;
     const result: ResultJson = {
