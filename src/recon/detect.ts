@@ -61,8 +61,13 @@ interface RawDetection {
 export async function detectFaces(runtime: ModelRuntime, img: RgbImage, options: DetectOptions = {}): Promise<Detection[]> {
   const opts = { ...DETECT_DEFAULTS, ...options };
   const toImage = letterbox(img.width, img.height);
-  const input = warpToTensor(img, toImage, DETECT_INPUT, { scale: 1 / 127.5, offset: -1 });
-  const out = await runtime.run('blazeface', input, [1, DETECT_INPUT, DETECT_INPUT, 3]);
+  const input = warpToTensor(img, toImage, DETECT_INPUT, { scale: 1 / 127.5, offset: -1 }, runtime.buffers.acquire(DETECT_INPUT * DETECT_INPUT * 3));
+  let out;
+  try {
+    out = await runtime.run('blazeface', input, [1, DETECT_INPUT, DETECT_INPUT, 3]);
+  } finally {
+    runtime.buffers.release(input);
+  }
   // Output names follow the TF graph: Identity/Identity_2 = 16×16 grid scores/boxes, Identity_1/Identity_3 = 8×8 grid.
   const scores = concat(out.Identity.data, out.Identity_1.data);
   const boxes = concat(out.Identity_2.data, out.Identity_3.data);

@@ -44,9 +44,14 @@ export function roiFromMesh(points: Vec3[]): Roi {
 export async function runMesh(runtime: ModelRuntime, img: RgbImage, rois: Roi[]): Promise<MeshPass[]> {
   if (!rois.length) return [];
   const per = MESH_INPUT * MESH_INPUT * 3;
-  const input = new Float32Array(per * rois.length);
+  const input = runtime.buffers.acquire(per * rois.length);
   rois.forEach((roi, k) => warpToTensor(img, roiToImage(roi, MESH_INPUT), MESH_INPUT, { scale: 1 / 255, offset: 0 }, input, k * per));
-  const out = await runtime.run('facemesh', input, [rois.length, MESH_INPUT, MESH_INPUT, 3]);
+  let out;
+  try {
+    out = await runtime.run('facemesh', input, [rois.length, MESH_INPUT, MESH_INPUT, 3]);
+  } finally {
+    runtime.buffers.release(input);
+  }
   const mesh = out.Identity_2.data;
   const flag = out.Identity_1.data;
   return rois.map((roi, k) => {
@@ -92,9 +97,14 @@ export interface IrisResult {
 export async function runIris(runtime: ModelRuntime, img: RgbImage, points: Vec3[], flip = IRIS_FLIP): Promise<IrisResult> {
   const rois = eyeRois(points);
   const per = IRIS_INPUT * IRIS_INPUT * 3;
-  const input = new Float32Array(per * 2);
+  const input = runtime.buffers.acquire(per * 2);
   rois.forEach((roi, k) => warpToTensor(img, roiToImage(roi, IRIS_INPUT, flip[k]), IRIS_INPUT, { scale: 1 / 255, offset: 0 }, input, k * per));
-  const out = (await runtime.run('iris', input, [2, IRIS_INPUT, IRIS_INPUT, 3])).Identity.data;
+  let out: Float32Array;
+  try {
+    out = (await runtime.run('iris', input, [2, IRIS_INPUT, IRIS_INPUT, 3])).Identity.data;
+  } finally {
+    runtime.buffers.release(input);
+  }
   const iris: Vec3[] = [];
   const contours: [Vec3[], Vec3[]] = [[], []];
   rois.forEach((roi, k) => {

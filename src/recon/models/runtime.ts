@@ -2,6 +2,7 @@
 // touches the inference runtime.
 import * as ort from 'onnxruntime-node';
 import { ErrorCodes, ReconError } from '../errors.js';
+import { BufferPool } from './buffer-pool.js';
 import { ensureModel, MODEL_NAMES, type ModelFile, type ModelName } from './store.js';
 
 export interface RuntimeOptions {
@@ -16,6 +17,9 @@ export interface ModelOutputs {
 }
 
 export class ModelRuntime {
+  /** Model input buffers, reused across calls (see buffer-pool.ts). */
+  readonly buffers = new BufferPool();
+
   private constructor(
     private readonly sessions: Map<ModelName, ort.InferenceSession>,
     readonly files: ReadonlyMap<ModelName, ModelFile>,
