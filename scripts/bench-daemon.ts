@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import sharp from 'sharp';
+import { f1, makeHdPhoto, pct } from './bench-common.js';
 import { ReconClient } from '../src/client/client.js';
 import { readDiscovery } from '../src/server/discovery.js';
 import { daemonPaths } from '../src/server/paths.js';
@@ -15,18 +15,9 @@ const root = path.resolve(import.meta.dirname, '..');
 const bin = path.join(root, 'bin/recon-daemon.js');
 const faces = path.resolve(root, '../shared/faces');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'recon-bench-daemon-'));
-const hd = path.join(tmp, 'portrait-1080p.jpg');
-await sharp(path.join(faces, 'cases/control_obama_official_portrait.jpg'))
-  .resize(1920, 1080, { fit: 'contain', background: '#808080' })
-  .jpeg({ quality: 90 })
-  .toFile(hd);
+const hd = await makeHdPhoto(faces, tmp);
 const THROUGHPUT_JOBS = Number(process.env.BENCH_JOBS ?? 40);
 
-const pct = (xs: number[], p: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-};
-const f1 = (v: number): string => v.toFixed(1);
 
 function peakRssMb(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import sharp from 'sharp';
+import { f1, makeHdPhoto, pct } from './bench-common.js';
 import { createEngine } from '../src/recon/reconstruct.js';
 import { reconstructToFolder } from '../src/recon/folder.js';
 
@@ -14,17 +14,8 @@ const root = path.resolve(import.meta.dirname, '..');
 const faces = path.resolve(root, '../shared/faces');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'recon-bench-'));
 
-const hd = path.join(tmp, 'portrait-1080p.jpg');
-await sharp(path.join(faces, 'cases/control_obama_official_portrait.jpg'))
-  .resize(1920, 1080, { fit: 'contain', background: '#808080' })
-  .jpeg({ quality: 90 })
-  .toFile(hd);
+const hd = await makeHdPhoto(faces, tmp);
 
-const pct = (xs: number[], p: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-};
-const f1 = (v: number): string => v.toFixed(1);
 
 const engine = await createEngine();
 // Warm up: first calls allocate ORT arenas.

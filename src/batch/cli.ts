@@ -6,8 +6,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { connectToDaemon, discoverDaemon } from '../client/discover.js';
 import { invalidOption } from '../recon/errors.js';
-import { OUTPUT_KINDS, type OutputKind } from '../recon/outputs/kinds.js';
-import { DEFAULT_THRESHOLDS, type QualityThresholds, type Verdict } from '../recon/quality.js';
+import type { Verdict } from '../recon/quality.js';
+import { parseOutputs, parseQuality } from '../cli/option-parsers.js';
 import { WatchAdd, WatchList, WatchRemove, type WatchInfo } from '../rpc/protocol.js';
 import { DaemonRunner } from './daemon-runner.js';
 import { defaultWorkers, EmbeddedRunner } from './embedded.js';
@@ -58,28 +58,6 @@ export interface WatchArgs extends EngineArgs {
 
 /** Exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells report it. */
 export const EXIT_INTERRUPTED = 130;
-
-function parseOutputs(v: string | undefined): OutputKind[] | undefined {
-  if (v === undefined) return undefined;
-  const kinds = v.split(',').map((k) => k.trim()).filter(Boolean);
-  for (const k of kinds) {
-    if (!(OUTPUT_KINDS as ReadonlyArray<string>).includes(k)) throw invalidOption('--outputs', `a comma-separated list of ${OUTPUT_KINDS.join(', ')}`, k);
-  }
-  return kinds as OutputKind[];
-}
-
-function parseQuality(items: string[] | undefined): Partial<QualityThresholds> | undefined {
-  if (!items?.length) return undefined;
-  const out: Partial<QualityThresholds> = {};
-  for (const item of items) {
-    const m = /^([A-Za-z]+)=(-?[\d.]+)$/.exec(item);
-    if (!m || !(m[1] in DEFAULT_THRESHOLDS) || !Number.isFinite(Number(m[2]))) {
-      throw invalidOption('--quality', `name=number with a name from ${Object.keys(DEFAULT_THRESHOLDS).join(', ')}`, item);
-    }
-    out[m[1] as keyof QualityThresholds] = Number(m[2]);
-  }
-  return out;
-}
 
 export function optionsFromArgs(a: EngineArgs): BatchOptions {
   return resolveBatchOptions({

@@ -10,8 +10,7 @@ import { reconstructToFolderViaDaemon } from '../client/reconstruct-to-folder.js
 import { ErrorCodes, invalidOption, ReconError, toReconError } from '../recon/errors.js';
 import type { ResultJson } from '../recon/result-json.js';
 import { reconstructToFolder, validateFolderOptions, type FolderOptions } from '../recon/folder.js';
-import { OUTPUT_KINDS, type OutputKind } from '../recon/outputs/kinds.js';
-import { DEFAULT_THRESHOLDS, type QualityThresholds } from '../recon/quality.js';
+import { parseOutputs, parseQuality } from './option-parsers.js';
 import type { ReconstructArgs } from './commands/reconstruct.js';
 
 export function parseFace(v: string): 'largest' | 'all' | number {
@@ -29,28 +28,6 @@ export function outputFolders(images: string[], root: string): string[] {
     used.set(stem, n);
     return path.join(root, n === 1 ? stem : `${stem}-${n}`);
   });
-}
-
-export function parseOutputs(v: string | undefined): OutputKind[] | undefined {
-  if (v === undefined) return undefined;
-  const kinds = v.split(',').map((k) => k.trim()).filter(Boolean);
-  for (const k of kinds) {
-    if (!(OUTPUT_KINDS as ReadonlyArray<string>).includes(k)) throw invalidOption('--outputs', `a comma-separated list of ${OUTPUT_KINDS.join(', ')}`, k);
-  }
-  return kinds as OutputKind[];
-}
-
-export function parseQuality(items: string[] | undefined): Partial<QualityThresholds> | undefined {
-  if (!items?.length) return undefined;
-  const out: Partial<QualityThresholds> = {};
-  for (const item of items) {
-    const m = /^([A-Za-z]+)=(-?[\d.]+)$/.exec(item);
-    if (!m || !(m[1] in DEFAULT_THRESHOLDS) || !Number.isFinite(Number(m[2]))) {
-      throw invalidOption('--quality', `name=number with a name from ${Object.keys(DEFAULT_THRESHOLDS).join(', ')}`, item);
-    }
-    out[m[1] as keyof QualityThresholds] = Number(m[2]);
-  }
-  return out;
 }
 
 export async function runReconstruct(args: ReconstructArgs): Promise<number> {
