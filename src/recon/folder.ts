@@ -4,6 +4,7 @@
 // says why (with a failing quality verdict), and the error is thrown to the caller. A reconstruction whose
 // verdict is `fail` writes result.json and the overlay only — no maps or mesh that would mislead — unless
 // `force` is set.
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { canonicalAlignment, DEFAULT_SIZE, MAX_SIZE, MIN_SIZE, toCrop } from './align.js';
 import { ErrorCodes, invalidOption, ReconError, toReconError } from './errors.js';
@@ -75,8 +76,9 @@ export async function reconstructToFolder(engine: Engine, input: string | Uint8A
     const quality = assessQuality({ image: r.decoded, faces: r.faces, face: faceIndex, faceChosen: typeof engineOptions.faces === 'number' }, thresholds);
     const alignment = canonicalAlignment(points, size);
     const files: Record<string, string> = {};
+    await fs.mkdir(dir, { recursive: true });
     const write = async (kind: keyof typeof OUTPUT_FILES, data: Uint8Array | string): Promise<void> => {
-      await writeFileAtomic(path.join(dir, OUTPUT_FILES[kind]), data);
+      await writeFileAtomic(path.join(dir, OUTPUT_FILES[kind]), data, { dirExists: true });
       files[kind] = OUTPUT_FILES[kind];
     };
     const t0 = performance.now();
@@ -100,7 +102,7 @@ export async function reconstructToFolder(engine: Engine, input: string | Uint8A
         if (!mapKinds.length) return;
         const built = buildFaceMesh(toCrop(points, alignment));
         const images = await renderFaceImages(r.decoded, alignment, built, { detail, outputs: mapKinds.map((k) => OUTPUT_FILES[k] as MapFile) });
-        for (const k of mapKinds) await write(k, images.files[OUTPUT_FILES[k] as MapFile]!);
+        await settleAll(mapKinds.map((k) => write(k, images.files[OUTPUT_FILES[k] as MapFile]!)));
         if (want.has('depth')) depthScale = images.maps.depthScale;
         r.timings.render = round(images.timings.total);
       };
@@ -108,12 +110,12 @@ export async function reconstructToFolder(engine: Engine, input: string | Uint8A
         if (!want.has('obj') && !want.has('glb')) return;
         const t = performance.now();
         const exp = await exportFace(r.decoded, points, { alignment, meta: { version: r.versions['recon-daemon'], source: { file: source } } });
-        if (want.has('obj')) {
-          await write('obj', exp.files['face.obj']);
-          await write('mtl', exp.files['face.mtl']);
-          await write('texture', exp.files['texture.png']);
-        }
-        if (want.has('glb')) await write('glb', exp.files['face.glb']);
+        await settleAll([
+          ...(want.has('obj')
+            ? [write('obj', exp.files['face.obj']), write('mtl', exp.files['face.mtl']), write('texture', exp.files['texture.png'])]
+            : []),
+          ...(want.has('glb') ? [write('glb', exp.files['face.glb'])] : []),
+        ]);
         mesh = {
           units: 'metres',
           frame: '+X image right, +Y up, +Z towards the camera; origin between the pupils',
@@ -127,9 +129,8 @@ export async function reconstructToFolder(engine: Engine, input: string | Uint8A
       onProgress?.({ stage: 'render', fraction: 0.7 });
       branches.push(renderImages(), exportMesh());
     }
-    // allSettled: a failure in one branch is reported only after the others have stopped writing.
-    const settled = await Promise.allSettled(branches);
-    for (const s of settled) if (s.status === 'rejected') throw s.reason;
+    // A failure in one branch is reported only after the others have stopped writing.
+    await settleAll(branches);
     r.timings.outputs = round(performance.now() - t0);
     files.result = OUTPUT_FILES.result;
     const result: ResultJson = {
@@ -160,4 +161,10 @@ export async function reconstructToFolder(engine: Engine, input: string | Uint8A
 
 function round(v: number): number {
   return Math.round(v * 100) / 100;
+}
+
+/** Wait for every promise, then throw the first rejection: nothing is still writing when the caller cleans up. */
+async function settleAll(promises: Array<Promise<unknown>>): Promise<void> {
+  const settled = await Promise.allSettled(promises);
+  for (const s of settled) if (s.status === 'rejected') throw s.reason;
 }

@@ -5,8 +5,9 @@ import path from 'node:path';
 
 let counter = 0;
 
-export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true });
+/** `dirExists`: the caller made the folder already (saves a mkdir per file when writing many). */
+export async function writeFileAtomic(file: string, data: Uint8Array | string, options: { dirExists?: boolean } = {}): Promise<void> {
+  if (!options.dirExists) await fs.mkdir(path.dirname(file), { recursive: true });
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${counter++}.tmp`);
   try {
     await fs.writeFile(tmp, data);

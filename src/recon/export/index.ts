@@ -1,15 +1,15 @@
 // Mesh export for one face: the metric mesh, the projected-photo texture, face.obj + face.mtl + texture.png
-// and face.glb, as bytes. Pure apart from PNG encoding (sharp); the caller writes the files.
+// and face.glb, as bytes. Pure apart from PNG encoding (outputs/png.ts); the caller writes the files.
 import { canonicalAlignment, type Alignment } from '../align.js';
 import type { RgbImage, Vec3 } from '../types.js';
 import { writeGlb, type GlbMeta } from './glb.js';
 import { exportMesh, type ExportMesh, type ExportMeshOptions } from './mesh.js';
-import { writeObj } from './obj.js';
+import { writeObjBytes } from './obj.js';
 import { encodePng, projectTexture, type PngOptions, type TextureOptions } from './texture.js';
 
 export { writeGlb, GLB_MATERIAL, MESH_FRAME_EXTRAS, type GlbMeta } from './glb.js';
 export { exportMesh, EXPORT_MESH_DEFAULTS, type ExportMesh, type ExportMeshOptions, type MeshData } from './mesh.js';
-export { writeObj, OBJ_DEFAULT_NAMES, type ObjNames } from './obj.js';
+export { writeObj, writeObjBytes, OBJ_DEFAULT_NAMES, type ObjNames } from './obj.js';
 export { projectTexture, autoTextureSize, encodePng, TEXTURE_DEFAULTS, PNG_DEFAULTS, type TextureOptions, type PngOptions } from './texture.js';
 
 export interface FaceExportOptions extends ExportMeshOptions {
@@ -25,7 +25,7 @@ export interface FaceExport {
   mesh: ExportMesh;
   /** File name → bytes: face.obj, face.mtl, texture.png, face.glb. */
   files: Record<'face.obj' | 'face.mtl' | 'texture.png' | 'face.glb', Uint8Array>;
-  /** Milliseconds per step (`png`: the wait for the texture's PNG after the OBJ text was built). */
+  /** Milliseconds per step (`obj`: OBJ + MTL bytes; `png`: the wait for the texture's PNG after them). */
   timings: { mesh: number; texture: number; png: number; obj: number; glb: number };
 }
 
@@ -36,11 +36,11 @@ export async function exportFace(image: RgbImage, points: ReadonlyArray<Vec3>, o
   const t1 = performance.now();
   const texture = projectTexture(image, mesh.imagePoints, mesh.uvs, mesh.triangles, options.texture);
   const t2 = performance.now();
-  // The texture PNG encodes on libuv's thread pool while the OBJ text is built here.
+  // The texture PNG encodes on libuv's thread pool while the OBJ bytes are built here.
   const pngPending = encodePng(texture, options.png);
   pngPending.catch(() => undefined);
   const source = options.meta?.source;
-  const { obj, mtl } = writeObj(mesh, {
+  const { obj, mtl } = writeObjBytes(mesh, {
     comments: [
       `Pupils (mesh space): right ${fmt(mesh.eyeCentres[0])}, left ${fmt(mesh.eyeCentres[1])}.`,
       ...(options.meta?.version ? [`Generator: recon-daemon ${options.meta.version}.`] : []),
@@ -55,10 +55,9 @@ export async function exportFace(image: RgbImage, points: ReadonlyArray<Vec3>, o
     extras: { eyeCentres: mesh.eyeCentres.map((p) => p.map(round6)), ...options.meta?.extras },
   });
   const t5 = performance.now();
-  const enc = new TextEncoder();
   return {
     mesh,
-    files: { 'face.obj': enc.encode(obj), 'face.mtl': enc.encode(mtl), 'texture.png': png, 'face.glb': glb },
+    files: { 'face.obj': obj, 'face.mtl': mtl, 'texture.png': png, 'face.glb': glb },
     timings: { mesh: t1 - t0, texture: t2 - t1, obj: t3 - t2, png: t4 - t3, glb: t5 - t4 },
   };
 }

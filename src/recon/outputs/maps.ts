@@ -1,7 +1,7 @@
 // The image outputs of one face, all pixel-aligned with the canonical crop (align.ts): crop.png (the photo),
 // structure.png, depth.png, normal.png and mask.png. The maps come from rendering the smoothed face mesh
 // (mesh/build.ts) with the software rasteriser (render/raster.ts) from the front, orthographically: the crop
-// image is the view. Pure apart from the PNG encoding (sharp, on libuv's thread pool). Conventions are
+// image is the view. Pure apart from the PNG encoding (png.ts, deflated on libuv's thread pool). Conventions are
 // documented in docs/outputs.md.
 //
 // Structure map (architecture note §5). Per covered pixel, with S the crop size and z the rendered depth
@@ -23,14 +23,14 @@
 // blur (≈ DETAIL_RADIUS·S) taken inside the mask and clamped to ±DETAIL_CLAMP: a ratio, so smooth
 // illumination (shading, colour casts, exposure) divides out while creases, the lip line, brows and
 // eyelashes stay.
-import sharp from 'sharp';
 import { IPD_FRACTION, IPD_METRES, MAX_SIZE, MIN_SIZE, type Alignment } from '../align.js';
 import { invalidOption } from '../errors.js';
 import { invertAffine, type Affine } from '../geometry.js';
 import type { FaceMesh } from '../mesh/build.js';
+import { encodePng as writePng } from './png.js';
 import { maskedBlur } from '../render/filters.js';
 import { rasterize, type RasterBuffers } from '../render/raster.js';
-import { resampleToCrop } from '../render/resample.js';
+import { resampleRgb } from '../render/resample.js';
 import type { RgbImage } from '../types.js';
 
 /** Structure-map shading constants (see the header). */
@@ -59,6 +59,11 @@ export interface MapsOptions {
   depthRange?: 'auto' | { nearMetres: number; farMetres: number };
   /** Rasteriser buffers to reuse between calls of the same size. */
   raster?: RasterBuffers;
+  /**
+   * Which files are wanted (default all of MAP_FILES). Maps not listed are not computed and come back empty
+   * (length 0, timing 0); renderFaceImages also encodes only these.
+   */
+  outputs?: ReadonlyArray<MapFile>;
 }
 
 export interface PhotoInput {
@@ -104,124 +109,202 @@ export interface FaceMaps {
 }
 
 /**
- * Render every map of one face. `mesh` is in the pixels of a size×size canonical crop (buildFaceMesh over
- * toCrop points of an alignment made with this size). With `photo`, the structure map gets the detail layer.
+ * Render the maps of one face (all four unless `opts.outputs` narrows them). `mesh` is in the pixels of a
+ * size×size canonical crop (buildFaceMesh over toCrop points of an alignment made with this size). With
+ * `photo`, the structure map gets the detail layer.
  */
 export function renderMaps(mesh: FaceMesh, size: number, photo?: PhotoInput, opts: MapsOptions = {}): FaceMaps {
   if (!Number.isInteger(size) || size < MIN_SIZE || size > MAX_SIZE) throw invalidOption('size', `integer ${MIN_SIZE}–${MAX_SIZE}`, size);
-  const { detail, range } = validateMapsOptions(opts);
+  const { detail, range, want } = validateMapsOptions(opts);
   if (photo?.crop && photo.crop.length !== size * size * 3) throw invalidOption('photo.crop.length', `${size * size * 3} (size² × 3)`, photo.crop.length);
-  const t0 = performance.now();
-  const r = rasterize(mesh, size, { target: opts.raster?.size === size ? opts.raster : undefined });
-  const t1 = performance.now();
-  const structure = structureMap(r, detail > 0 ? photo : undefined, detail);
-  const t2 = performance.now();
-  const { depth, depthScale } = depthMap(r, range);
-  const t3 = performance.now();
-  const normal = normalMap(r);
-  const t4 = performance.now();
-  const mask = new Uint8Array(size * size);
-  forEachPixel(r, (p) => {
-    mask[p] = r.coverage[p] * 255 + 0.5;
-  });
-  const t5 = performance.now();
-  return { size, structure, depth, depthScale, normal, mask, timings: { raster: t1 - t0, structure: t2 - t1, depth: t3 - t2, normal: t4 - t3, mask: t5 - t4 } };
+  const timings = { raster: 0, structure: 0, depth: 0, normal: 0, mask: 0 };
+  const maps: FaceMaps = {
+    size,
+    structure: new Uint8Array(0),
+    depth: new Uint16Array(0),
+    depthScale: depthScaleOf(0, 0, size),
+    normal: new Uint8Array(0),
+    mask: new Uint8Array(0),
+    timings,
+  };
+  if (!want.has('structure.png') && !want.has('depth.png') && !want.has('normal.png') && !want.has('mask.png')) return maps;
+  const ws = workspace(size);
+  let t = performance.now();
+  const lap = (): number => {
+    const t0 = t;
+    t = performance.now();
+    return t - t0;
+  };
+  const r = rasterize(mesh, size, { target: opts.raster?.size === size ? opts.raster : ws.raster });
+  timings.raster = lap();
+  if (want.has('structure.png')) {
+    maps.structure = structureMap(r, detail > 0 ? photo : undefined, detail, ws);
+    timings.structure = lap();
+  }
+  const { depth, depthScale } = depthMap(r, range, want.has('depth.png'));
+  maps.depth = depth;
+  maps.depthScale = depthScale;
+  timings.depth = lap();
+  if (want.has('normal.png')) {
+    maps.normal = normalMap(r);
+    timings.normal = lap();
+  }
+  if (want.has('mask.png')) {
+    maps.mask = maskMap(r);
+    timings.mask = lap();
+  }
+  return maps;
 }
 
-function validateMapsOptions(opts: MapsOptions): { detail: number; range: NonNullable<MapsOptions['depthRange']> } {
+function validateMapsOptions(opts: MapsOptions): { detail: number; range: NonNullable<MapsOptions['depthRange']>; want: Set<MapFile> } {
   const detail = opts.detail ?? MAPS_DEFAULTS.detail;
   if (typeof detail !== 'number' || !(detail >= 0 && detail <= 1)) throw invalidOption('detail', 'number 0–1', detail);
   const range = opts.depthRange ?? 'auto';
   if (range !== 'auto' && !(Number.isFinite(range?.nearMetres) && Number.isFinite(range?.farMetres) && range.nearMetres > range.farMetres)) {
     throw invalidOption('depthRange', '"auto" or {nearMetres, farMetres} with nearMetres > farMetres', range);
   }
-  return { detail, range };
+  const want = new Set<MapFile>(opts.outputs ?? MAP_FILES);
+  for (const f of want) if (!(MAP_FILES as ReadonlyArray<string>).includes(f)) throw invalidOption('outputs', `names from ${MAP_FILES.join(', ')}`, f);
+  return { detail, range, want };
 }
 
 /** crop.png: the photo warped into the canonical crop of `alignment` (size² × 3 RGB, black outside the photo). */
 export function renderCrop(image: RgbImage, alignment: Pick<Alignment, 'matrix' | 'size'>): Uint8Array {
-  return resampleToCrop(image, alignment.matrix, alignment.size).rgb;
+  return resampleRgb(image, alignment.matrix, alignment.size);
 }
 
-/** Call `f` for each covered pixel index, row by row inside the raster bounds. */
-function forEachPixel(r: RasterBuffers, f: (p: number) => void): void {
-  const [x0, y0, x1, y1] = r.bounds ?? [0, 0, r.size - 1, r.size - 1];
-  const { coverage, size } = r;
-  for (let j = y0; j <= y1; j++) {
-    for (let p = j * size + x0, e = j * size + x1; p <= e; p++) if (coverage[p] > 0) f(p);
-  }
+/** Scratch images of one size, kept between calls: allocating and zeroing them cost as much as using them. */
+interface Workspace {
+  size: number;
+  raster: RasterBuffers;
+  /** The detail layer's luminance and weights, and the two blurs. */
+  lum: Float32Array;
+  weight: Float32Array;
+  relief: Float32Array;
+  base: Float32Array;
 }
 
-function structureMap(r: RasterBuffers, photo: PhotoInput | undefined, detail: number): Uint8Array {
+/** Largest size whose workspace (36 bytes a pixel: 2.4 MB at 256) stays cached; larger ones are rare and slow anyway. */
+const CACHED_WORKSPACE_MAX = 512;
+let cachedWorkspace: Workspace | undefined;
+
+// renderMaps is synchronous and never hands these buffers out, so one workspace per thread is safe.
+function workspace(size: number): Workspace {
+  if (cachedWorkspace?.size === size) return cachedWorkspace;
+  const n = size * size;
+  const ws: Workspace = {
+    size,
+    raster: { size, depth: new Float32Array(n), normal: new Float32Array(3 * n), coverage: new Float32Array(n) },
+    lum: new Float32Array(n),
+    weight: new Float32Array(n),
+    relief: new Float32Array(n),
+    base: new Float32Array(n),
+  };
+  cachedWorkspace = size <= CACHED_WORKSPACE_MAX ? ws : undefined;
+  return ws;
+}
+
+/** The raster bounds, or an empty box when nothing was drawn. Every covered pixel lies inside them. */
+function boundsOf(r: RasterBuffers): [number, number, number, number] {
+  return r.bounds ?? [0, 0, r.size - 1, r.size - 1];
+}
+
+// The map loops below walk the raster bounds row by row and skip uncovered pixels inline: a per-pixel
+// callback cost more than the work it did.
+
+function structureMap(r: RasterBuffers, photo: PhotoInput | undefined, detail: number, ws: Workspace): Uint8Array {
   const { size, depth, normal, coverage } = r;
   const n = size * size;
   const { KNEE, TOE, EXPOSURE, AMBIENT, RELIEF_GAIN, RELIEF_RADIUS, DETAIL_GAIN, DETAIL_RADIUS, DETAIL_CLAMP } = STRUCTURE;
-  const z = new Float32Array(n);
-  forEachPixel(r, (p) => {
-    z[p] = depth[p];
-  });
-  const zAvg = maskedBlur(z, coverage, size, size, RELIEF_RADIUS * size, r.bounds);
-  let hp: Float32Array | undefined;
+  const out = new Uint8Array(n);
+  const [bx0, by0, bx1, by1] = boundsOf(r);
+  if (bx1 < bx0) return out;
+  // depth is finite exactly where coverage > 0, the only pixels maskedBlur reads.
+  const zAvg = maskedBlur(depth, coverage, size, size, RELIEF_RADIUS * size, r.bounds, 3, ws.relief);
+  let base: Float32Array | undefined;
+  const { lum, weight } = ws;
   if (photo) {
-    const crop = photo.crop ?? resampleToCrop(photo.image, photo.toCrop, size).rgb;
+    const crop = photo.crop ?? resampleRgb(photo.image, photo.toCrop, size);
     // Luminance, weighted by coverage and by whether the pixel lies inside the photo at all.
     const toImage = invertAffine(photo.toCrop);
     const { width, height } = photo.image;
-    const lum = new Float32Array(n);
-    const w = new Float32Array(n);
     const inside = (u: number, v: number): boolean => {
       const x = toImage[0] * u + toImage[1] * v + toImage[2];
       const y = toImage[3] * u + toImage[4] * v + toImage[5];
       return x >= 0 && y >= 0 && x < width && y < height;
     };
-    const [bx0, by0, bx1, by1] = r.bounds ?? [0, 0, size - 1, size - 1];
     // The photo is convex: when the corners of the drawn region fall inside it, so does every pixel.
     const allInside = inside(bx0, by0) && inside(bx1 + 1, by0) && inside(bx0, by1 + 1) && inside(bx1 + 1, by1 + 1);
-    forEachPixel(r, (p) => {
-      if (!allInside && !inside((p % size) + 0.5, Math.floor(p / size) + 0.5)) return;
-      lum[p] = 0.299 * crop[3 * p] + 0.587 * crop[3 * p + 1] + 0.114 * crop[3 * p + 2];
-      w[p] = coverage[p];
-    });
-    const base = maskedBlur(lum, w, size, size, DETAIL_RADIUS * size, r.bounds, 2);
-    hp = new Float32Array(n);
-    const hpOut = hp;
-    forEachPixel(r, (p) => {
-      if (w[p] === 0) return;
-      const v = (lum[p] - base[p]) / (base[p] + 8);
-      hpOut[p] = v < -DETAIL_CLAMP ? -DETAIL_CLAMP : v > DETAIL_CLAMP ? DETAIL_CLAMP : v;
-    });
+    // Every weight inside the bounds is written (maskedBlur scans only them), lum only where it counts.
+    for (let j = by0; j <= by1; j++) {
+      for (let i = bx0, p = j * size + bx0; i <= bx1; i++, p++) {
+        const c = coverage[p];
+        if (c > 0 && (allInside || inside(i + 0.5, j + 0.5))) {
+          lum[p] = 0.299 * crop[3 * p] + 0.587 * crop[3 * p + 1] + 0.114 * crop[3 * p + 2];
+          weight[p] = c;
+        } else weight[p] = 0;
+      }
+    }
+    base = maskedBlur(lum, weight, size, size, DETAIL_RADIUS * size, r.bounds, 2, ws.base);
   }
-  const out = new Uint8Array(n);
   const reliefScale = RELIEF_GAIN / size;
   const detailScale = detail * DETAIL_GAIN;
   const shoulder = 1 - KNEE;
-  forEachPixel(r, (p) => {
-    const nl = -normal[3 * p + 2];
-    let s = EXPOSURE * (AMBIENT + (1 - AMBIENT) * (nl > 0 ? nl : 0)) + reliefScale * (zAvg[p] - z[p]);
-    if (hp) s += detailScale * hp[p];
-    // Soft shoulder above KNEE and soft toe below TOE instead of hard clips, so the brightest relief (the
-    // nose) keeps its shape and the darkest (deep folds, the rim) stays distinguishable from background.
-    if (s > KNEE) s = KNEE + shoulder * Math.tanh((s - KNEE) / shoulder);
-    else if (s < TOE) s = TOE * Math.exp((s - TOE) / TOE);
-    const c = coverage[p];
-    const v = s * c * 255 + 0.5;
-    // 0 means background: a fully covered pixel is at least 1.
-    out[p] = c === 1 && v < 1 ? 1 : v;
-  });
+  for (let j = by0; j <= by1; j++) {
+    for (let p = j * size + bx0, e = j * size + bx1; p <= e; p++) {
+      const c = coverage[p];
+      if (!(c > 0)) continue;
+      const nl = -normal[3 * p + 2];
+      let s = EXPOSURE * (AMBIENT + (1 - AMBIENT) * (nl > 0 ? nl : 0)) + reliefScale * (zAvg[p] - depth[p]);
+      if (base && weight[p] !== 0) {
+        const b = base[p];
+        const v = (lum[p] - b) / (b + 8);
+        // fround: the high-pass was once stored in a Float32Array; rounding alike keeps the map bit-identical.
+        s += detailScale * Math.fround(v < -DETAIL_CLAMP ? -DETAIL_CLAMP : v > DETAIL_CLAMP ? DETAIL_CLAMP : v);
+      }
+      // Soft shoulder above KNEE and soft toe below TOE instead of hard clips, so the brightest relief (the
+      // nose) keeps its shape and the darkest (deep folds, the rim) stays distinguishable from background.
+      if (s > KNEE) s = KNEE + shoulder * Math.tanh((s - KNEE) / shoulder);
+      else if (s < TOE) s = TOE * Math.exp((s - TOE) / TOE);
+      const v = s * c * 255 + 0.5;
+      // 0 means background: a fully covered pixel is at least 1.
+      out[p] = c === 1 && v < 1 ? 1 : v;
+    }
+  }
   return out;
 }
 
-function depthMap(r: RasterBuffers, range: NonNullable<MapsOptions['depthRange']>): { depth: Uint16Array; depthScale: DepthScale } {
-  const { size, depth } = r;
+function depthScaleOf(near: number, far: number, size: number): DepthScale {
   const k = IPD_METRES / (IPD_FRACTION * size);
+  const nearMetres = -near * k;
+  const farMetres = -far * k;
+  return {
+    encoding: 'uint16, 0 = background, nearer = larger',
+    nearMetres,
+    farMetres,
+    metresPerUnit: (nearMetres - farMetres) / 65534,
+    nearCropZ: near,
+    farCropZ: far,
+    metresPerPixel: k,
+  };
+}
+
+/** depth.png (empty unless `values`) and its scale. */
+function depthMap(r: RasterBuffers, range: NonNullable<MapsOptions['depthRange']>, values: boolean): { depth: Uint16Array; depthScale: DepthScale } {
+  const { size, depth, coverage } = r;
+  const k = IPD_METRES / (IPD_FRACTION * size);
+  const [bx0, by0, bx1, by1] = boundsOf(r);
   let near = Infinity;
   let far = -Infinity;
   if (range === 'auto') {
-    forEachPixel(r, (p) => {
-      const z = depth[p];
-      if (z < near) near = z;
-      if (z > far) far = z;
-    });
+    for (let j = by0; j <= by1; j++) {
+      for (let p = j * size + bx0, e = j * size + bx1; p <= e; p++) {
+        if (!(coverage[p] > 0)) continue;
+        const z = depth[p];
+        if (z < near) near = z;
+        if (z > far) far = z;
+      }
+    }
     if (!(near < Infinity)) {
       near = 0;
       far = 0;
@@ -230,39 +313,45 @@ function depthMap(r: RasterBuffers, range: NonNullable<MapsOptions['depthRange']
     near = -range.nearMetres / k;
     far = -range.farMetres / k;
   }
+  const depthScale = depthScaleOf(near, far, size);
+  if (!values) return { depth: new Uint16Array(0), depthScale };
   const span = far - near;
   const out = new Uint16Array(size * size);
   const scale = span > 0 ? 65534 / span : 0;
-  forEachPixel(r, (p) => {
-    const v = 65535.5 - (depth[p] - near) * scale;
-    out[p] = v < 1 ? 1 : v > 65535 ? 65535 : v;
-  });
-  const nearMetres = -near * k;
-  const farMetres = -far * k;
-  return {
-    depth: out,
-    depthScale: {
-      encoding: 'uint16, 0 = background, nearer = larger',
-      nearMetres,
-      farMetres,
-      metresPerUnit: (nearMetres - farMetres) / 65534,
-      nearCropZ: near,
-      farCropZ: far,
-      metresPerPixel: k,
-    },
-  };
+  for (let j = by0; j <= by1; j++) {
+    for (let p = j * size + bx0, e = j * size + bx1; p <= e; p++) {
+      if (!(coverage[p] > 0)) continue;
+      const v = 65535.5 - (depth[p] - near) * scale;
+      out[p] = v < 1 ? 1 : v > 65535 ? 65535 : v;
+    }
+  }
+  return { depth: out, depthScale };
 }
 
 function normalMap(r: RasterBuffers): Uint8Array {
-  const { size, normal } = r;
+  const { size, normal, coverage } = r;
   const out = new Uint8Array(size * size * 3);
+  const [bx0, by0, bx1, by1] = boundsOf(r);
   // Crop frame (x right, y down, z away) → mesh frame (x right, y up, z towards the camera).
-  forEachPixel(r, (p) => {
-    const q = 3 * p;
-    out[q] = (normal[q] + 1) * 127.5 + 0.5;
-    out[q + 1] = (1 - normal[q + 1]) * 127.5 + 0.5;
-    out[q + 2] = (1 - normal[q + 2]) * 127.5 + 0.5;
-  });
+  for (let j = by0; j <= by1; j++) {
+    for (let p = j * size + bx0, e = j * size + bx1; p <= e; p++) {
+      if (!(coverage[p] > 0)) continue;
+      const q = 3 * p;
+      out[q] = (normal[q] + 1) * 127.5 + 0.5;
+      out[q + 1] = (1 - normal[q + 1]) * 127.5 + 0.5;
+      out[q + 2] = (1 - normal[q + 2]) * 127.5 + 0.5;
+    }
+  }
+  return out;
+}
+
+function maskMap(r: RasterBuffers): Uint8Array {
+  const { size, coverage } = r;
+  const out = new Uint8Array(size * size);
+  const [bx0, by0, bx1, by1] = boundsOf(r);
+  for (let j = by0; j <= by1; j++) {
+    for (let p = j * size + bx0, e = j * size + bx1; p <= e; p++) out[p] = coverage[p] * 255 + 0.5;
+  }
   return out;
 }
 
@@ -270,20 +359,13 @@ export const MAP_FILES = ['crop.png', 'structure.png', 'depth.png', 'normal.png'
 export type MapFile = (typeof MAP_FILES)[number];
 
 export interface EncodeOptions {
-  /** zlib level 0–9 for every PNG (default 3: measured ~1.5× faster than 6 for files a few % larger). */
+  /** zlib level 0–9 for every PNG (default 1; see png.ts — with its run-length strategy the level barely matters). */
   compressionLevel?: number;
 }
 
 /** PNG bytes of a size×size raster: Uint8Array → 8-bit, Uint16Array → 16-bit; 1 channel grey, 3 RGB. */
 export function encodePng(data: Uint8Array | Uint16Array, size: number, channels: 1 | 3, opts: EncodeOptions = {}): Promise<Buffer> {
-  const level = opts.compressionLevel ?? 3;
-  if (!Number.isInteger(level) || level < 0 || level > 9) throw invalidOption('compressionLevel', 'integer 0–9', level);
-  let img = sharp(data, { raw: { width: size, height: size, channels } });
-  // Without an explicit interpretation sharp writes single-channel input as RGB.
-  if (data instanceof Uint16Array) img = img.toColourspace(channels === 1 ? 'grey16' : 'rgb16');
-  else if (channels === 1) img = img.toColourspace('b-w');
-  // Unfiltered rows: adaptive filtering makes files ~30 % smaller but costs 2–3× the time.
-  return img.png({ compressionLevel: level, adaptiveFiltering: false }).toBuffer();
+  return writePng({ data, width: size, height: size, channels }, opts);
 }
 
 /**
@@ -307,14 +389,12 @@ export async function encodeMaps(
   return Object.fromEntries(jobs.map((j, k) => [j[0], bufs[k]]));
 }
 
-export interface FaceImagesOptions extends MapsOptions, EncodeOptions {
-  /** Which files to encode (default all of MAP_FILES). */
-  outputs?: ReadonlyArray<MapFile>;
-}
+/** `outputs` (from MapsOptions) also chooses the files encoded. */
+export type FaceImagesOptions = MapsOptions & EncodeOptions;
 
 export interface FaceImages {
   maps: FaceMaps;
-  /** crop.png's pixels (size² × 3 RGB). */
+  /** crop.png's pixels (size² × 3 RGB); empty when neither crop.png nor the structure map's detail layer needed them. */
   crop: Uint8Array;
   files: Partial<Record<MapFile, Buffer>>;
   /** Milliseconds: main-thread steps, then `encode` = the wait for the PNG encoders after rendering ended
@@ -327,16 +407,15 @@ export interface FaceImages {
  * maps, then their PNGs. `mesh` is buildFaceMesh of the face's toCrop points under this `alignment`.
  */
 export async function renderFaceImages(image: RgbImage, alignment: Alignment, mesh: FaceMesh, opts: FaceImagesOptions = {}): Promise<FaceImages> {
-  const want = new Set<MapFile>(opts.outputs ?? MAP_FILES);
-  for (const f of want) if (!(MAP_FILES as ReadonlyArray<string>).includes(f)) throw invalidOption('outputs', `names from ${MAP_FILES.join(', ')}`, f);
-  validateMapsOptions(opts);
+  const { detail, want } = validateMapsOptions(opts);
   const t0 = performance.now();
-  const crop = renderCrop(image, alignment);
+  const needCrop = want.has('crop.png') || (want.has('structure.png') && detail > 0);
+  const crop = needCrop ? renderCrop(image, alignment) : new Uint8Array(0);
   const t1 = performance.now();
   const cropPng = want.has('crop.png') ? encodePng(crop, alignment.size, 3, opts) : undefined;
   // Keep a failed crop encode from surfacing as an unhandled rejection while the maps render.
   cropPng?.catch(() => undefined);
-  const maps = renderMaps(mesh, alignment.size, { image, toCrop: alignment.matrix, crop }, opts);
+  const maps = renderMaps(mesh, alignment.size, needCrop ? { image, toCrop: alignment.matrix, crop } : undefined, opts);
   const t2 = performance.now();
   const [files, cropFile] = await Promise.all([encodeMaps(maps, { ...opts, outputs: [...want].filter((f) => f !== 'crop.png') }), cropPng]);
   const t3 = performance.now();

@@ -3,9 +3,8 @@
 // drawn on it, so a person can see at a glance that the reconstruction worked. Drawing is a few hundred
 // small discs written straight into the pixels: rasterising an SVG with librsvg and encoding the whole
 // photo cost 40–150 ms; this costs a few ms.
-import sharp from 'sharp';
 import type { FaceResult, RgbImage } from '../types.js';
-import { warpToTensor } from '../warp.js';
+import { encodePng } from './png.js';
 
 export const OVERLAY_MAX_SIDE = 512;
 
@@ -47,12 +46,7 @@ export async function renderOverlay(img: RgbImage, faces: FaceResult[]): Promise
   const scale = Math.min(1, OVERLAY_MAX_SIDE / Math.max(width, height));
   const w = Math.max(1, Math.round(width * scale));
   const h = Math.max(1, Math.round(height * scale));
-  // Region → overlay pixels, area-filtered by the warp when shrinking.
-  const s = 1 / scale;
-  const floats = warpToTensor(img, [s, 0, left, 0, s, top], Math.max(w, h), { scale: 1, offset: 0 });
-  const side = Math.max(w, h);
-  const out = new Uint8Array(w * h * 3);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w * 3; x++) out[y * w * 3 + x] = floats[y * side * 3 + x];
+  const out = shrinkRegion(img, left, top, 1 / scale, w, h);
 
   const X = (v: number): number => (v - left) * scale;
   const Y = (v: number): number => (v - top) * scale;
@@ -60,10 +54,15 @@ export async function renderOverlay(img: RgbImage, faces: FaceResult[]): Promise
     for (let y = Math.max(0, Math.floor(cy - r)); y <= Math.min(h - 1, Math.ceil(cy + r)); y++) {
       for (let x = Math.max(0, Math.floor(cx - r)); x <= Math.min(w - 1, Math.ceil(cx + r)); x++) {
         // Coverage of the pixel centre by the disc, with a one-pixel soft edge.
-        const a = Math.max(0, Math.min(1, r + 0.5 - Math.hypot(x + 0.5 - cx, y + 0.5 - cy)));
+        const dx = x + 0.5 - cx;
+        const dy = y + 0.5 - cy;
+        const a = Math.min(1, r + 0.5 - Math.sqrt(dx * dx + dy * dy));
         if (a <= 0) continue;
         const o = (y * w + x) * 3;
-        for (let k = 0; k < 3; k++) out[o + k] = Math.round(out[o + k] * (1 - a) + c[k] * a);
+        // Uint8Array stores truncate: +0.5 rounds.
+        out[o] = out[o] * (1 - a) + c[0] * a + 0.5;
+        out[o + 1] = out[o + 1] * (1 - a) + c[1] * a + 0.5;
+        out[o + 2] = out[o + 2] * (1 - a) + c[2] * a + 0.5;
       }
     }
   };
@@ -82,6 +81,43 @@ export async function renderOverlay(img: RgbImage, faces: FaceResult[]): Promise
     for (const p of f.points ?? []) disc(X(p[0]), Y(p[1]), r, POINT);
     for (const p of f.landmarks68 ?? []) disc(X(p[0]), Y(p[1]), r * 2, LANDMARK);
   }
-  const png = await sharp(out, { raw: { width: w, height: h, channels: 3 } }).png({ compressionLevel: 1, adaptiveFiltering: false }).toBuffer();
+  const png = await encodePng({ data: out, width: w, height: h, channels: 3 });
   return { png, region: [left, top, width, height], scale };
+}
+
+/**
+ * The w×h overlay pixels of the image region starting at (left, top), `s` image pixels per overlay pixel:
+ * each pixel is the mean of k×k taps over its footprint (k ≥ 2 once it shrinks by a quarter or more; at
+ * scale 1 it is a copy). Tap positions separate into column and row tables, so the loop is integer adds.
+ */
+function shrinkRegion(img: RgbImage, left: number, top: number, s: number, w: number, h: number): Uint8Array {
+  const { data, width, height } = img;
+  const k = s < 1.25 ? 1 : Math.max(2, Math.min(4, Math.round(s)));
+  const cols = new Int32Array(w * k);
+  const rows = new Int32Array(h * k);
+  for (let t = 0; t < w * k; t++) cols[t] = Math.min(width - 1, Math.max(0, Math.floor(left + (s * (t + 0.5)) / k))) * 3;
+  for (let t = 0; t < h * k; t++) rows[t] = Math.min(height - 1, Math.max(0, Math.floor(top + (s * (t + 0.5)) / k))) * width * 3;
+  const out = new Uint8Array(w * h * 3);
+  const inv = 1 / (k * k);
+  let o = 0;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let r = 0;
+      let g = 0;
+      let b = 0;
+      for (let j = 0; j < k; j++) {
+        const row = rows[y * k + j];
+        for (let i = 0; i < k; i++) {
+          const p = row + cols[x * k + i];
+          r += data[p];
+          g += data[p + 1];
+          b += data[p + 2];
+        }
+      }
+      out[o++] = r * inv + 0.5;
+      out[o++] = g * inv + 0.5;
+      out[o++] = b * inv + 0.5;
+    }
+  }
+  return out;
 }

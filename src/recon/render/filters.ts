@@ -86,11 +86,119 @@ function vertical(src: Float32Array, dst: Float32Array, width: number, height: n
 }
 
 /**
+ * boxBlur of two images at once, in place (a and b must not overlap; tmpA and tmpB are scratch of the same
+ * length): the same sums in the same order as two boxBlur calls, so the same floats, with one loop doing both.
+ */
+function boxBlurPair(a: Float32Array, b: Float32Array, tmpA: Float32Array, tmpB: Float32Array, width: number, height: number, radius: number, passes: number): void {
+  const r = Math.max(0, Math.round(radius));
+  if (r === 0) return;
+  const sumsA = new Float64Array(width);
+  const sumsB = new Float64Array(width);
+  for (let k = 0; k < passes; k++) {
+    horizontalPair(a, b, tmpA, tmpB, width, height, r);
+    verticalPair(tmpA, tmpB, a, b, width, height, r, sumsA, sumsB);
+  }
+}
+
+function horizontalPair(srcA: Float32Array, srcB: Float32Array, dstA: Float32Array, dstB: Float32Array, width: number, height: number, r: number): void {
+  const inv = 1 / (2 * r + 1);
+  const a = Math.min(width, r);
+  const mid = width - r - 1;
+  for (let j = 0; j < height; j++) {
+    const row = j * width;
+    let sa = 0;
+    let sb = 0;
+    for (let i = 0; i <= r && i < width; i++) {
+      sa += srcA[row + i];
+      sb += srcB[row + i];
+    }
+    let i = 0;
+    for (; i < a; i++) {
+      dstA[row + i] = sa * inv;
+      dstB[row + i] = sb * inv;
+      if (i + r + 1 < width) {
+        sa += srcA[row + i + r + 1];
+        sb += srcB[row + i + r + 1];
+      }
+    }
+    for (; i < mid; i++) {
+      const p = row + i;
+      dstA[p] = sa * inv;
+      dstB[p] = sb * inv;
+      sa += srcA[p + r + 1] - srcA[p - r];
+      sb += srcB[p + r + 1] - srcB[p - r];
+    }
+    for (; i < width; i++) {
+      dstA[row + i] = sa * inv;
+      dstB[row + i] = sb * inv;
+      if (i + r + 1 < width) {
+        sa += srcA[row + i + r + 1];
+        sb += srcB[row + i + r + 1];
+      }
+      sa -= srcA[row + i - r];
+      sb -= srcB[row + i - r];
+    }
+  }
+}
+
+function verticalPair(
+  srcA: Float32Array,
+  srcB: Float32Array,
+  dstA: Float32Array,
+  dstB: Float32Array,
+  width: number,
+  height: number,
+  r: number,
+  sumsA: Float64Array,
+  sumsB: Float64Array,
+): void {
+  const inv = 1 / (2 * r + 1);
+  sumsA.fill(0);
+  sumsB.fill(0);
+  for (let j = 0; j <= r && j < height; j++) {
+    const row = j * width;
+    for (let i = 0; i < width; i++) {
+      sumsA[i] += srcA[row + i];
+      sumsB[i] += srcB[row + i];
+    }
+  }
+  for (let j = 0; j < height; j++) {
+    const row = j * width;
+    const addRow = (j + r + 1) * width;
+    const subRow = (j - r) * width;
+    const add = j + r + 1 < height;
+    const sub = j - r >= 0;
+    if (add && sub) {
+      for (let i = 0; i < width; i++) {
+        dstA[row + i] = sumsA[i] * inv;
+        dstB[row + i] = sumsB[i] * inv;
+        sumsA[i] += srcA[addRow + i] - srcA[subRow + i];
+        sumsB[i] += srcB[addRow + i] - srcB[subRow + i];
+      }
+      continue;
+    }
+    for (let i = 0; i < width; i++) {
+      dstA[row + i] = sumsA[i] * inv;
+      dstB[row + i] = sumsB[i] * inv;
+      if (add) {
+        sumsA[i] += srcA[addRow + i];
+        sumsB[i] += srcB[addRow + i];
+      }
+      if (sub) {
+        sumsA[i] -= srcA[subRow + i];
+        sumsB[i] -= srcB[subRow + i];
+      }
+    }
+  }
+}
+
+/**
  * Blur of `values` weighted by `weights` (0–1), renormalised by the blurred weights: the mean of the
  * weighted neighbourhood, so pixels outside the mask neither leak in nor dim the edge. Only pixels with a
  * positive weight get a result (others are 0). Work is confined to the weights' bounding box plus the blur's
  * reach, and a wide blur (radius ≥ 8) runs on a grid reduced by ⌊radius/4⌋ and is interpolated back
  * bilinearly (the blurred field is smooth, so this costs no visible accuracy and saves ~90 % of the time).
+ * `values` is read only where the weight is positive (it may hold anything, even Infinity, elsewhere).
  */
 export function maskedBlur(
   values: Float32Array,
@@ -102,23 +210,34 @@ export function maskedBlur(
   hint?: readonly [number, number, number, number],
   /** Box passes: 3 ≈ Gaussian (default), 2 = a cheaper triangle-like kernel. */
   passes = 3,
+  /** Where to write (width·height; cleared first) instead of a new array. */
+  target?: Float32Array,
 ): Float32Array {
-  const out = new Float32Array(width * height);
+  if (target && target.length !== width * height) throw new RangeError(`maskedBlur: target has ${target.length} values, expected ${width * height}`);
+  target?.fill(0);
+  const out = target ?? new Float32Array(width * height);
   // Bounding box of the weights.
   let x0 = width;
   let x1 = -1;
   let y0 = height;
   let y1 = -1;
-  for (let j = hint ? hint[1] : 0, je = hint ? hint[3] : height - 1; j <= je; j++) {
+  const hx0 = hint ? Math.max(0, hint[0]) : 0;
+  const hx1 = hint ? Math.min(width - 1, hint[2]) : width - 1;
+  for (let j = hint ? Math.max(0, hint[1]) : 0, je = hint ? Math.min(height - 1, hint[3]) : height - 1; j <= je; j++) {
     const row = j * width;
-    for (let i = hint ? hint[0] : 0, ie = hint ? hint[2] : width - 1; i <= ie; i++) {
+    let first = -1;
+    let lastI = -1;
+    for (let i = hx0; i <= hx1; i++) {
       if (weights[row + i] > 0) {
-        if (i < x0) x0 = i;
-        if (i > x1) x1 = i;
-        if (j < y0) y0 = j;
-        if (j > y1) y1 = j;
+        if (first < 0) first = i;
+        lastI = i;
       }
     }
+    if (first < 0) continue;
+    if (first < x0) x0 = first;
+    if (lastI > x1) x1 = lastI;
+    if (j < y0) y0 = j;
+    y1 = j;
   }
   if (x1 < 0) return out;
   const coarse = Math.floor(radius / 4);
@@ -129,48 +248,65 @@ export function maskedBlur(
   const ry = Math.max(0, y0 - reach);
   const gw = Math.ceil((Math.min(width, x1 + 1 + reach) - rx) / f);
   const gh = Math.ceil((Math.min(height, y1 + 1 + reach) - ry) / f);
-  const num = new Float32Array(gw * gh);
-  const den = new Float32Array(gw * gh);
-  for (let j = ry; j < Math.min(height, ry + gh * f); j++) {
+  const cells = gw * gh;
+  const pool = scratch(4 * cells);
+  const num = pool.subarray(0, cells);
+  const den = pool.subarray(cells, 2 * cells);
+  num.fill(0);
+  den.fill(0);
+  // Positive weights lie inside the bounding box, so only it is gathered; cells fill in row-major order, as
+  // a scan of the whole region would, so the float sums are the same.
+  const cellOf = f === 1 ? undefined : new Int32Array(x1 - x0 + 1);
+  if (cellOf) for (let i = x0; i <= x1; i++) cellOf[i - x0] = ((i - rx) / f) | 0;
+  for (let j = y0; j <= y1; j++) {
     const row = j * width;
-    const g = ((j - ry) / f | 0) * gw;
-    for (let i = rx; i < Math.min(width, rx + gw * f); i++) {
+    const g = (((j - ry) / f) | 0) * gw;
+    for (let i = x0; i <= x1; i++) {
       const w = weights[row + i];
       if (w > 0) {
-        const k = g + ((i - rx) / f | 0);
+        const k = g + (cellOf ? cellOf[i - x0] : i - rx);
         num[k] += values[row + i] * w;
         den[k] += w;
       }
     }
   }
-  const tmp = new Float32Array(gw * gh);
-  boxBlur(num, gw, gh, radius / f, passes, num, tmp);
-  boxBlur(den, gw, gh, radius / f, passes, den, tmp);
+  boxBlurPair(num, den, pool.subarray(2 * cells, 3 * cells), pool.subarray(3 * cells, 4 * cells), gw, gh, radius / f, passes);
   if (f === 1) {
     for (let j = y0; j <= y1; j++) {
+      const row = j * width;
+      const g = (j - ry) * gw - rx;
       for (let i = x0; i <= x1; i++) {
-        const p = j * width + i;
-        if (weights[p] === 0) continue;
-        const k = (j - ry) * gw + (i - rx);
-        out[p] = den[k] > 1e-6 ? num[k] / den[k] : 0;
+        if (weights[row + i] === 0) continue;
+        const k = g + i;
+        out[row + i] = den[k] > 1e-6 ? num[k] / den[k] : 0;
       }
     }
     return out;
   }
-  // Cell centres sit at (rx + (ci + 0.5)·f, ry + (cj + 0.5)·f) in pixel-centre coordinates (+0.5).
+  // Cell centres sit at (rx + (ci + 0.5)·f, ry + (cj + 0.5)·f) in pixel-centre coordinates (+0.5). The
+  // column's cell and fraction are the same on every row: tabulated once.
+  const nx = x1 - x0 + 1;
+  const colCell = new Int32Array(nx);
+  const colFrac = new Float64Array(nx);
+  for (let i = x0; i <= x1; i++) {
+    let gx = (i + 0.5 - rx) / f - 0.5;
+    gx = gx < 0 ? 0 : gx > gw - 1 ? gw - 1 : gx;
+    const ci = Math.min(gw - 2, Math.floor(gx));
+    colCell[i - x0] = ci;
+    colFrac[i - x0] = gx - ci;
+  }
   for (let j = y0; j <= y1; j++) {
     let gy = (j + 0.5 - ry) / f - 0.5;
     gy = gy < 0 ? 0 : gy > gh - 1 ? gh - 1 : gy;
     const cj = Math.min(gh - 2, Math.floor(gy));
     const fy = gy - cj;
+    const row = j * width;
+    const g = cj * gw;
     for (let i = x0; i <= x1; i++) {
-      const p = j * width + i;
+      const p = row + i;
       if (weights[p] === 0) continue;
-      let gx = (i + 0.5 - rx) / f - 0.5;
-      gx = gx < 0 ? 0 : gx > gw - 1 ? gw - 1 : gx;
-      const ci = Math.min(gw - 2, Math.floor(gx));
-      const fx = gx - ci;
-      const k = cj * gw + ci;
+      const fx = colFrac[i - x0];
+      const k = g + colCell[i - x0];
       const w00 = (1 - fx) * (1 - fy);
       const w10 = fx * (1 - fy);
       const w01 = (1 - fx) * fy;
@@ -181,4 +317,12 @@ export function maskedBlur(
     }
   }
   return out;
+}
+
+// The blur grids of maskedBlur, kept between calls: allocating (and zeroing) them cost more than the blur.
+// Filters run synchronously, so one buffer per thread suffices.
+let pool = new Float32Array(0);
+function scratch(length: number): Float32Array {
+  if (pool.length < length) pool = new Float32Array(Math.max(length, Math.ceil(pool.length * 1.5)));
+  return pool;
 }

@@ -52,6 +52,38 @@ const POPCOUNT = (() => {
   return t;
 })();
 
+/** Per-call working images, kept between calls: allocating and zeroing them cost more than using them. */
+interface Scratch {
+  n: number;
+  /** Snapped vertex coordinates (1/SUB px). */
+  sx: Float64Array;
+  sy: Float64Array;
+  /** 1 where pass 1 covered the pixel centre. */
+  covered: Uint8Array;
+  /** Covered centres among the pixel and its left and right neighbours. */
+  rows: Uint8Array;
+  /** 1 on the edge band. */
+  band: Uint8Array;
+  /** The band's 4×4 sample masks. */
+  masks: Uint16Array;
+}
+
+/** Images up to this many pixels (512², 1.3 MB of scratch) stay cached; larger ones are rare and slow anyway. */
+const CACHED_SCRATCH_MAX = 512 * 512;
+let cachedScratch: Scratch | undefined;
+
+// rasterize is synchronous and never hands these out, so one set per thread is safe.
+function scratchFor(n: number, vertices: number): Scratch {
+  let s = cachedScratch;
+  if (!s || s.n !== n) s = { n, sx: new Float64Array(0), sy: new Float64Array(0), covered: new Uint8Array(n), rows: new Uint8Array(n), band: new Uint8Array(n), masks: new Uint16Array(n) };
+  if (s.sx.length < vertices) {
+    s.sx = new Float64Array(vertices);
+    s.sy = new Float64Array(vertices);
+  }
+  cachedScratch = n <= CACHED_SCRATCH_MAX ? s : undefined;
+  return s;
+}
+
 /** Edge-function tie rule: a centre exactly on an edge belongs to the triangle that sees it this way round. */
 function tieBias(dx: number, dy: number): number {
   return dy > 0 || (dy === 0 && dx < 0) ? 0 : -1;
@@ -82,9 +114,9 @@ export function rasterize(mesh: FaceMesh, size: number, opts: RasterOptions = {}
   const UV = mesh.uvs;
   const T = mesh.triangles;
   const nv = P.length / 3;
+  const work = scratchFor(n, nv);
   // Snapped screen coordinates, once per vertex.
-  const sx = new Float64Array(nv);
-  const sy = new Float64Array(nv);
+  const { sx, sy } = work;
   for (let v = 0; v < nv; v++) {
     sx[v] = Math.round(P[3 * v] * SUB);
     sy[v] = Math.round(P[3 * v + 1] * SUB);
@@ -140,11 +172,20 @@ export function rasterize(mesh: FaceMesh, size: number, opts: RasterOptions = {}
     const w2dx = -(by - ay) * SUB, w2dy = (bx - ax) * SUB;
     const inv = 1 / area;
     const za = P[3 * a + 2], zb = P[3 * b + 2] - za, zc = P[3 * c + 2] - za;
+    const nax = N[3 * a], nay = N[3 * a + 1], naz = N[3 * a + 2];
+    const nbx = N[3 * b], nby = N[3 * b + 1], nbz = N[3 * b + 2];
+    const ncx = N[3 * c], ncy = N[3 * c + 1], ncz = N[3 * c + 2];
     for (let j = j0; j <= j1; j++) {
       let w0 = w0Row, w1 = w1Row, w2 = w2Row;
       let p = j * size + i0;
+      // A row crosses the (convex) triangle in one run: once inside, the first outside centre ends it.
+      let entered = false;
       for (let i = i0; i <= i1; i++, p++, w0 += w0dx, w1 += w1dx, w2 += w2dx) {
-        if (w0 < 0 || w1 < 0 || w2 < 0) continue;
+        if (w0 < 0 || w1 < 0 || w2 < 0) {
+          if (entered) break;
+          continue;
+        }
+        entered = true;
         const l1 = w1 * inv;
         const l2 = w2 * inv;
         const z = za + l1 * zb + l2 * zc;
@@ -152,9 +193,9 @@ export function rasterize(mesh: FaceMesh, size: number, opts: RasterOptions = {}
         depth[p] = z;
         const l0 = 1 - l1 - l2;
         const q = 3 * p;
-        normal[q] = l0 * N[3 * a] + l1 * N[3 * b] + l2 * N[3 * c];
-        normal[q + 1] = l0 * N[3 * a + 1] + l1 * N[3 * b + 1] + l2 * N[3 * c + 1];
-        normal[q + 2] = l0 * N[3 * a + 2] + l1 * N[3 * b + 2] + l2 * N[3 * c + 2];
+        normal[q] = l0 * nax + l1 * nbx + l2 * ncx;
+        normal[q + 1] = l0 * nay + l1 * nby + l2 * ncy;
+        normal[q + 2] = l0 * naz + l1 * nbz + l2 * ncz;
         if (uvOut) {
           uvOut[2 * p] = l0 * UV[2 * a] + l1 * UV[2 * b] + l2 * UV[2 * c];
           uvOut[2 * p + 1] = l0 * UV[2 * a + 1] + l1 * UV[2 * b + 1] + l2 * UV[2 * c + 1];
@@ -167,30 +208,42 @@ export function rasterize(mesh: FaceMesh, size: number, opts: RasterOptions = {}
   }
 
   // ---- the edge band: pixels whose 3×3 neighbourhood holds 1–8 covered centres (outside the image: none) ----
-  const covered = new Uint8Array(n);
-  const rows = new Uint8Array(n); // covered centres among the pixel and its left and right neighbours
-  const band = new Uint8Array(n);
+  // The scratch images are reused between calls and hold stale values outside the bounds, so only pixels
+  // inside them are read; outside, nothing is covered (the bounds keep a pixel of margin), i.e. 0.
+  const { covered, rows, band, masks } = work;
   // Band pixels per 8×8 tile, so pass 2 skips the (many) triangles that lie wholly inside the face.
   const tiles = (size + 7) >> 3;
   const tileHasBand = new Uint8Array(tiles * tiles);
   let bandCount = 0;
-  for (let j = by0; j <= by1; j++) {
-    for (let p = j * size + bx0, e = j * size + bx1; p <= e; p++) covered[p] = depth[p] < Infinity ? 1 : 0;
+  for (let j = by0; bx0 <= bx1 && j <= by1; j++) {
+    // covered and its horizontal 3-sums in one sweep, the window sliding along the row.
+    const r = j * size;
+    let left = 0;
+    let mid = depth[r + bx0] < Infinity ? 1 : 0;
+    covered[r + bx0] = mid;
+    for (let p = r + bx0, e = r + bx1; p < e; p++) {
+      const right = depth[p + 1] < Infinity ? 1 : 0;
+      covered[p + 1] = right;
+      rows[p] = left + mid + right;
+      left = mid;
+      mid = right;
+    }
+    rows[r + bx1] = left + mid;
   }
   for (let j = by0; j <= by1; j++) {
     const r = j * size;
-    for (let i = bx0; i <= bx1; i++) rows[r + i] = (i > 0 ? covered[r + i - 1] : 0) + covered[r + i] + (i < last ? covered[r + i + 1] : 0);
-  }
-  for (let j = by0; j <= by1; j++) {
-    const r = j * size;
+    const up = j > by0 ? -size : 0;
+    const down = j < by1 ? size : 0;
     for (let i = bx0; i <= bx1; i++) {
       const p = r + i;
-      const k = (j > 0 ? rows[p - size] : 0) + rows[p] + (j < last ? rows[p + size] : 0);
+      const k = (up ? rows[p + up] : 0) + rows[p] + (down ? rows[p + down] : 0);
       if (k === 0 || k === 9) {
         coverage[p] = covered[p];
+        band[p] = 0;
         continue;
       }
       band[p] = 1;
+      masks[p] = 0;
       tileHasBand[(j >> 3) * tiles + (i >> 3)] = 1;
       bandCount++;
     }
@@ -198,7 +251,6 @@ export function rasterize(mesh: FaceMesh, size: number, opts: RasterOptions = {}
 
   // ---- pass 2: 4×4 coverage masks on the band, attributes for band pixels with an uncovered centre ----
   if (bandCount > 0) {
-    const masks = new Uint16Array(n);
     for (let t = 0; t < T.length; t += 3) {
       const a = T[t];
       let b = T[t + 1];
@@ -233,6 +285,11 @@ export function rasterize(mesh: FaceMesh, size: number, opts: RasterOptions = {}
       const s0x = -e0y * SAMPLE_STEP, s0y = e0x * SAMPLE_STEP;
       const s1x = -e1y * SAMPLE_STEP, s1y = e1x * SAMPLE_STEP;
       const s2x = -e2y * SAMPLE_STEP, s2y = e2x * SAMPLE_STEP;
+      // The edge functions' least and greatest offsets over the 4×4 samples from the first one (they are
+      // linear: extremes at the corners), to settle wholly inside or outside pixels without the 16 tests.
+      const lo0 = Math.min(0, 3 * s0x) + Math.min(0, 3 * s0y), hi0 = Math.max(0, 3 * s0x) + Math.max(0, 3 * s0y);
+      const lo1 = Math.min(0, 3 * s1x) + Math.min(0, 3 * s1y), hi1 = Math.max(0, 3 * s1x) + Math.max(0, 3 * s1y);
+      const lo2 = Math.min(0, 3 * s2x) + Math.min(0, 3 * s2y), hi2 = Math.max(0, 3 * s2x) + Math.max(0, 3 * s2y);
       const inv = 1 / area;
       for (let j = j0; j <= j1; j++) {
         for (let i = i0; i <= i1; i++) {
@@ -244,13 +301,17 @@ export function rasterize(mesh: FaceMesh, size: number, opts: RasterOptions = {}
           const f0 = e0x * (qy - by) - e0y * (qx - bx) + b0;
           const f1 = e1x * (qy - cy) - e1y * (qx - cx) + b1;
           const f2 = e2x * (qy - ay) - e2y * (qx - ax) + b2;
+          if (f0 + hi0 < 0 || f1 + hi1 < 0 || f2 + hi2 < 0) continue;
           let bits = 0;
-          for (let v = 0; v < 4; v++) {
-            let g0 = f0 + v * s0y;
-            let g1 = f1 + v * s1y;
-            let g2 = f2 + v * s2y;
-            for (let u = 0; u < 4; u++, g0 += s0x, g1 += s1x, g2 += s2x) {
-              if (g0 >= 0 && g1 >= 0 && g2 >= 0) bits |= 1 << (4 * v + u);
+          if (f0 + lo0 >= 0 && f1 + lo1 >= 0 && f2 + lo2 >= 0) bits = 0xffff;
+          else {
+            for (let v = 0; v < 4; v++) {
+              let g0 = f0 + v * s0y;
+              let g1 = f1 + v * s1y;
+              let g2 = f2 + v * s2y;
+              for (let u = 0; u < 4; u++, g0 += s0x, g1 += s1x, g2 += s2x) {
+                if (g0 >= 0 && g1 >= 0 && g2 >= 0) bits |= 1 << (4 * v + u);
+              }
             }
           }
           if (bits === 0) continue;

@@ -23,22 +23,31 @@ export interface ResampleTarget {
 
 /** The photo warped into a size×size frame by `toCrop` (image pixels → crop pixels). */
 export function resampleToCrop(image: RgbImage, toCrop: Affine, size: number, target?: ResampleTarget): Required<ResampleTarget> {
-  const rgb = target?.rgb ?? new Uint8Array(size * size * 3);
   const valid = target?.valid ?? new Uint8Array(size * size);
+  const rgb = warp(image, toCrop, size, target?.rgb ?? new Uint8Array(size * size * 3), valid);
+  return { rgb, valid };
+}
+
+/** resampleToCrop's pixels alone (size² × 3 RGB), without the `valid` pass. */
+export function resampleRgb(image: RgbImage, toCrop: Affine, size: number, rgb: Uint8Array = new Uint8Array(size * size * 3)): Uint8Array {
+  return warp(image, toCrop, size, rgb);
+}
+
+function warp(image: RgbImage, toCrop: Affine, size: number, rgb: Uint8Array, valid?: Uint8Array): Uint8Array {
   const toImage = invertAffine(toCrop);
   const [a, b, , d, e] = toImage;
   const k = Math.sqrt(Math.abs(a * e - b * d)); // image pixels per crop pixel (uniform for a similarity)
   if (k < 1) {
     bicubic(image, toImage, size, rgb, valid);
-    return { rgb, valid };
+    return rgb;
   }
   const f = Math.round(k);
   const src = f > 1 ? reduce(image, toImage, size, f) : { img: image, x0: 0, y0: 0, f: 1 };
   // Image coordinates → reduced coordinates: (x − x0)/f.
   const m: Affine = [a / src.f, b / src.f, (toImage[2] - src.x0) / src.f, d / src.f, e / src.f, (toImage[5] - src.y0) / src.f];
   bilinear(src.img, m, size, rgb);
-  markValid(image, toImage, size, valid);
-  return { rgb, valid };
+  if (valid) markValid(image, toImage, size, valid);
+  return rgb;
 }
 
 function markValid(image: RgbImage, toImage: Affine, size: number, valid: Uint8Array): void {
@@ -124,12 +133,31 @@ function bilinear(img: RgbImage, m: Affine, size: number, out: Uint8Array): void
   const { data, width, height } = img;
   const [a, b, c, d, e, f] = m;
   const stride = width * 3;
+  const xMax = width - 1;
+  const yMax = height - 1;
   let o = 0;
   for (let v = 0; v < size; v++) {
     // Continuous image coordinates (pixel centres at +0.5) of the centre of pixel (0, v), minus the half pixel.
     let x = a * 0.5 + b * (v + 0.5) + c - 0.5;
     let y = d * 0.5 + e * (v + 0.5) + f - 0.5;
     for (let u = 0; u < size; u++, o += 3, x += a, y += d) {
+      // ⌊x⌋ ≥ 0 ⇔ x ≥ 0 and ⌊x⌋ < xMax ⇔ x < xMax, and there truncation is the floor.
+      if (x >= 0 && y >= 0 && x < xMax && y < yMax) {
+        const x0 = x | 0;
+        const y0 = y | 0;
+        const fx = x - x0;
+        const fy = y - y0;
+        const w00 = (1 - fx) * (1 - fy);
+        const w10 = fx * (1 - fy);
+        const w01 = (1 - fx) * fy;
+        const w11 = fx * fy;
+        const p = y0 * stride + x0 * 3;
+        const q = p + stride;
+        out[o] = w00 * data[p] + w10 * data[p + 3] + w01 * data[q] + w11 * data[q + 3] + 0.5;
+        out[o + 1] = w00 * data[p + 1] + w10 * data[p + 4] + w01 * data[q + 1] + w11 * data[q + 4] + 0.5;
+        out[o + 2] = w00 * data[p + 2] + w10 * data[p + 5] + w01 * data[q + 2] + w11 * data[q + 5] + 0.5;
+        continue;
+      }
       const x0 = Math.floor(x);
       const y0 = Math.floor(y);
       const fx = x - x0;
@@ -138,14 +166,6 @@ function bilinear(img: RgbImage, m: Affine, size: number, out: Uint8Array): void
       const w10 = fx * (1 - fy);
       const w01 = (1 - fx) * fy;
       const w11 = fx * fy;
-      if (x0 >= 0 && y0 >= 0 && x0 < width - 1 && y0 < height - 1) {
-        const p = y0 * stride + x0 * 3;
-        const q = p + stride;
-        out[o] = w00 * data[p] + w10 * data[p + 3] + w01 * data[q] + w11 * data[q + 3] + 0.5;
-        out[o + 1] = w00 * data[p + 1] + w10 * data[p + 4] + w01 * data[q + 1] + w11 * data[q + 4] + 0.5;
-        out[o + 2] = w00 * data[p + 2] + w10 * data[p + 5] + w01 * data[q + 2] + w11 * data[q + 5] + 0.5;
-        continue;
-      }
       let r = 0;
       let g = 0;
       let bl = 0;
@@ -176,7 +196,7 @@ function cubicWeights(t: number, w: Float64Array): void {
   w[3] = (t3 - t2) / 2;
 }
 
-function bicubic(img: RgbImage, m: Affine, size: number, out: Uint8Array, valid: Uint8Array): void {
+function bicubic(img: RgbImage, m: Affine, size: number, out: Uint8Array, valid?: Uint8Array): void {
   const { data, width, height } = img;
   const [a, b, c, d, e, f] = m;
   const wx = new Float64Array(4);
@@ -190,7 +210,7 @@ function bicubic(img: RgbImage, m: Affine, size: number, out: Uint8Array, valid:
     let Y = d * 0.5 + e * (v + 0.5) + f;
     for (let u = 0; u < size; u++, o += 3, X += a, Y += d) {
       const inside = X >= 0 && Y >= 0 && X < width && Y < height;
-      valid[o / 3] = inside ? 1 : 0;
+      if (valid) valid[o / 3] = inside ? 1 : 0;
       if (!inside) {
         out[o] = out[o + 1] = out[o + 2] = 0;
         continue;
@@ -206,7 +226,7 @@ function bicubic(img: RgbImage, m: Affine, size: number, out: Uint8Array, valid:
       let bl = 0;
       if (x0 >= 1 && y0 >= 1 && x0 + 2 <= w1 && y0 + 2 <= h1) {
         // All 16 taps inside: no clamping.
-        const [x0w, x1w, x2w, x3w] = wx;
+        const x0w = wx[0], x1w = wx[1], x2w = wx[2], x3w = wx[3];
         let p = (y0 - 1) * stride + (x0 - 1) * 3;
         for (let j = 0; j < 4; j++, p += stride) {
           const wj = wy[j];
