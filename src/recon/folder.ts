@@ -94,7 +94,7 @@ export async function reconstructToFolder(engine: Engine, input: string | Uint8A
     let depthScale: unknown;
     let mesh: Record<string, unknown> | undefined;
     const writeImages = quality.verdict !== 'fail' || force;
-    const branches: Array<Promise<void>> = [writeOverlay()];
+    const branches: Array<Promise<void>> = [];
     if (writeImages) {
       // Overlay, images and mesh run side by side: their PNG encodes overlap on libuv's thread pool.
       const mapKinds = (['crop', 'structure', 'depth', 'normal', 'mask'] as const).filter((k) => want.has(k));
@@ -127,8 +127,11 @@ export async function reconstructToFolder(engine: Engine, input: string | Uint8A
         r.timings.mesh = round(performance.now() - t);
       };
       onProgress?.({ stage: 'render', fraction: 0.7 });
-      branches.push(renderImages(), exportMesh());
+      // The mesh export starts first: its texture PNG is on the longest path (the GLB embeds it), so its
+      // deflate should overlap the maps' and overlay's work on this thread rather than follow it.
+      branches.push(exportMesh(), renderImages());
     }
+    branches.push(writeOverlay());
     // A failure in one branch is reported only after the others have stopped writing.
     await settleAll(branches);
     r.timings.outputs = round(performance.now() - t0);

@@ -8,7 +8,7 @@ import { landmarks68From } from './landmarks68.js';
 import { refineEyelids, roiFromDetection, roiFromMesh, runIris, runMesh } from './landmarks.js';
 import { ModelRuntime, type RuntimeOptions } from './models/runtime.js';
 import { estimatePose } from './pose.js';
-import { tuneHeapForEngine } from './gc-tuning.js';
+import { tuneProcessForEngine } from './process-tuning.js';
 import type { DecodedImage, FaceResult, Vec3 } from './types.js';
 
 export interface ReconstructOptions {
@@ -70,7 +70,7 @@ export interface Engine {
 
 /** Load the models once; reuse the engine for every photo. */
 export async function createEngine(options: RuntimeOptions = {}): Promise<Engine> {
-  tuneHeapForEngine();
+  tuneProcessForEngine();
   const runtime = await ModelRuntime.load(options);
   return {
     runtime,

@@ -92,6 +92,12 @@ export async function renderOverlay(img: RgbImage, faces: FaceResult[]): Promise
  */
 function shrinkRegion(img: RgbImage, left: number, top: number, s: number, w: number, h: number): Uint8Array {
   const { data, width, height } = img;
+  if (s === 1) {
+    // No scaling (the region fits): copy its rows.
+    const out = new Uint8Array(w * h * 3);
+    for (let y = 0; y < h; y++) out.set(data.subarray(((top + y) * width + left) * 3, ((top + y) * width + left + w) * 3), y * w * 3);
+    return out;
+  }
   const k = s < 1.25 ? 1 : Math.max(2, Math.min(4, Math.round(s)));
   const cols = new Int32Array(w * k);
   const rows = new Int32Array(h * k);
