@@ -15,7 +15,7 @@ import { renderFaceImages, type MapFile } from './outputs/maps.js';
 import { assessQuality, failureReport, QualityCodes, type QualityCode, type QualityReport, type QualityThresholds } from './quality.js';
 import type { Engine, ReconstructOptions } from './reconstruct.js';
 import { toResultJson, type ResultJson } from './result-json.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { writeFileAtomic, writeFileAtomicSync } from '../util/fs.js';
 import { OUTPUT_FILES, OUTPUT_KINDS, type OutputKind } from './outputs/kinds.js';
 
 export { OUTPUT_KINDS, OUTPUT_FILES, type OutputKind } from './outputs/kinds.js';
@@ -77,8 +77,10 @@ export async function reconstructToFolder(engine: Engine, input: string | Uint8A
     const alignment = canonicalAlignment(points, size);
     const files: Record<string, string> = {};
     await fs.mkdir(dir, { recursive: true });
+    // Blocking writes: this runs on a thread that has nothing else to do (a worker, or the CLI's one photo),
+    // and async writes would queue behind the PNG deflates on libuv's pool (see util/fs.ts).
     const write = async (kind: keyof typeof OUTPUT_FILES, data: Uint8Array | string): Promise<void> => {
-      await writeFileAtomic(path.join(dir, OUTPUT_FILES[kind]), data, { dirExists: true });
+      writeFileAtomicSync(path.join(dir, OUTPUT_FILES[kind]), data, { dirExists: true });
       files[kind] = OUTPUT_FILES[kind];
     };
     const t0 = performance.now();
@@ -127,11 +129,11 @@ export async function reconstructToFolder(engine: Engine, input: string | Uint8A
         r.timings.mesh = round(performance.now() - t);
       };
       onProgress?.({ stage: 'render', fraction: 0.7 });
-      // The mesh export starts first: its texture PNG is on the longest path (the GLB embeds it), so its
-      // deflate should overlap the maps' and overlay's work on this thread rather than follow it.
-      branches.push(exportMesh(), renderImages());
-    }
-    branches.push(writeOverlay());
+      // Branches start in the order of their longest deflates, so those overlap the JavaScript that follows
+      // on this thread instead of queueing after it: the texture PNG first (the GLB waits for it), then the
+      // overlay, then the crop and maps.
+      branches.push(exportMesh(), writeOverlay(), renderImages());
+    } else branches.push(writeOverlay());
     // A failure in one branch is reported only after the others have stopped writing.
     await settleAll(branches);
     r.timings.outputs = round(performance.now() - t0);

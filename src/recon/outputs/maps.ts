@@ -364,7 +364,7 @@ export interface EncodeOptions {
 }
 
 /** PNG bytes of a size×size raster: Uint8Array → 8-bit, Uint16Array → 16-bit; 1 channel grey, 3 RGB. */
-export function encodePng(data: Uint8Array | Uint16Array, size: number, channels: 1 | 3, opts: EncodeOptions = {}): Promise<Buffer> {
+export function encodePng(data: Uint8Array | Uint16Array, size: number, channels: 1 | 3, opts: EncodeOptions & { photo?: boolean } = {}): Promise<Buffer> {
   return writePng({ data, width: size, height: size, channels }, opts);
 }
 
@@ -384,7 +384,7 @@ export async function encodeMaps(
   if (want.has('depth.png')) jobs.push(['depth.png', encodePng(maps.depth, s, 1, opts)]);
   if (want.has('normal.png')) jobs.push(['normal.png', encodePng(maps.normal, s, 3, opts)]);
   if (want.has('mask.png')) jobs.push(['mask.png', encodePng(maps.mask, s, 1, opts)]);
-  if (opts.crop && want.has('crop.png')) jobs.push(['crop.png', encodePng(opts.crop, s, 3, opts)]);
+  if (opts.crop && want.has('crop.png')) jobs.push(['crop.png', encodePng(opts.crop, s, 3, { ...opts, photo: true })]);
   const bufs = await Promise.all(jobs.map((j) => j[1]));
   return Object.fromEntries(jobs.map((j, k) => [j[0], bufs[k]]));
 }
@@ -412,7 +412,7 @@ export async function renderFaceImages(image: RgbImage, alignment: Alignment, me
   const needCrop = want.has('crop.png') || (want.has('structure.png') && detail > 0);
   const crop = needCrop ? renderCrop(image, alignment) : new Uint8Array(0);
   const t1 = performance.now();
-  const cropPng = want.has('crop.png') ? encodePng(crop, alignment.size, 3, opts) : undefined;
+  const cropPng = want.has('crop.png') ? encodePng(crop, alignment.size, 3, { ...opts, photo: true }) : undefined;
   // Keep a failed crop encode from surfacing as an unhandled rejection while the maps render.
   cropPng?.catch(() => undefined);
   const maps = renderMaps(mesh, alignment.size, needCrop ? { image, toCrop: alignment.matrix, crop } : undefined, opts);

@@ -81,7 +81,7 @@ export async function renderOverlay(img: RgbImage, faces: FaceResult[]): Promise
     for (const p of f.points ?? []) disc(X(p[0]), Y(p[1]), r, POINT);
     for (const p of f.landmarks68 ?? []) disc(X(p[0]), Y(p[1]), r * 2, LANDMARK);
   }
-  const png = await encodePng({ data: out, width: w, height: h, channels: 3 });
+  const png = await encodePng({ data: out, width: w, height: h, channels: 3 }, { photo: true });
   return { png, region: [left, top, width, height], scale };
 }
 

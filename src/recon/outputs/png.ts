@@ -22,6 +22,12 @@ export interface PngRaster {
 export interface PngOptions {
   /** zlib level 0–9 (default 1). With the RLE strategy the level barely changes size or time. */
   compressionLevel?: number;
+  /**
+   * Photographic content with no flat areas (the crop, the overlay): Huffman coding only. Run-length matches
+   * find almost nothing in photo noise, so it measured ~20 % faster for files 0–3 % larger; the texture (flat
+   * padding) and the maps (flat background) keep run-length coding.
+   */
+  photo?: boolean;
 }
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -39,7 +45,7 @@ export async function encodePng(img: PngRaster, options: PngOptions = {}): Promi
   const filtered = subFilter(data, width, height, channels);
   // One output chunk for the whole stream: with zlib's default 16 KB chunks the async deflate hops back to
   // the main thread per chunk, which measured about as costly as the compression itself.
-  const idat = await deflate(filtered, { level, strategy: zlib.constants.Z_RLE, chunkSize: Math.max(zlib.constants.Z_MIN_CHUNK, filtered.length + 1024) });
+  const idat = await deflate(filtered, { level, strategy: options.photo ? zlib.constants.Z_HUFFMAN_ONLY : zlib.constants.Z_RLE, chunkSize: Math.max(zlib.constants.Z_MIN_CHUNK, filtered.length + 1024) });
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
