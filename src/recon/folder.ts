@@ -148,7 +148,7 @@ export async function reconstructToFolder(engine: Engine, input: string | Uint8A
       ...(overlayRegion ? { overlay: overlayRegion } : {}),
       outputs: files,
     };
-    await writeFileAtomic(path.join(dir, OUTPUT_FILES.result), JSON.stringify(result, null, 1));
+    writeFileAtomicSync(path.join(dir, OUTPUT_FILES.result), JSON.stringify(result, null, 1), { dirExists: true });
     onProgress?.({ stage: 'done', fraction: 1 });
     return { dir, result, files };
   } catch (e) {
