@@ -51,42 +51,9 @@ export function writeObjBytes(mesh: MeshData, names: ObjNames = {}): { obj: Uint
   ].join('\n');
   const w = new ByteWriter(head.length * 3 + vertexCount * 110 + faceCount * 50 + 256);
   w.text(head);
-  const p = mesh.positions;
-  const t = mesh.uvs;
-  const q = mesh.normals;
-  for (let i = 0; i < vertexCount; i++) {
-    w.ensure(LINE_MAX);
-    w.byte(V);
-    w.byte(SPACE);
-    w.f6(p[3 * i]);
-    w.byte(SPACE);
-    w.f6(p[3 * i + 1]);
-    w.byte(SPACE);
-    w.f6(p[3 * i + 2]);
-    w.byte(NEWLINE);
-  }
-  for (let i = 0; i < vertexCount; i++) {
-    w.ensure(LINE_MAX);
-    w.byte(V);
-    w.byte(T);
-    w.byte(SPACE);
-    w.f6(t[2 * i]);
-    w.byte(SPACE);
-    w.f6(t[2 * i + 1]);
-    w.byte(NEWLINE);
-  }
-  for (let i = 0; i < vertexCount; i++) {
-    w.ensure(LINE_MAX);
-    w.byte(V);
-    w.byte(N);
-    w.byte(SPACE);
-    w.f6(q[3 * i]);
-    w.byte(SPACE);
-    w.f6(q[3 * i + 1]);
-    w.byte(SPACE);
-    w.f6(q[3 * i + 2]);
-    w.byte(NEWLINE);
-  }
+  w.vectors('v ', mesh.positions, 3, vertexCount);
+  w.vectors('vt ', mesh.uvs, 2, vertexCount);
+  w.vectors('vn ', mesh.normals, 3, vertexCount);
   w.text(`usemtl ${n.material}\ns 1\n`);
   const tri = mesh.triangles;
   for (let k = 0; k < tri.length; k += 3) {
@@ -113,9 +80,6 @@ export function writeObjBytes(mesh: MeshData, names: ObjNames = {}): { obj: Uint
 
 const SPACE = 0x20;
 const NEWLINE = 0x0a;
-const V = 0x76;
-const T = 0x74;
-const N = 0x6e;
 const F = 0x66;
 const ZERO = 0x30;
 /** Longest v/vt/vn/f line: 3 numbers of ≤ 30 characters (toFixed up to 1e21, or an exponent form), or 3 × 32 index bytes. */
@@ -145,6 +109,20 @@ class ByteWriter {
   text(s: string): void {
     this.ensure(3 * s.length);
     this.pos += this.enc.encodeInto(s, this.buf.subarray(this.pos)).written;
+  }
+
+  /** `count` lines of `prefix` and `dims` numbers each (v / vt / vn). */
+  vectors(prefix: string, values: ArrayLike<number>, dims: number, count: number): void {
+    const head = Array.from(prefix, (ch) => ch.charCodeAt(0));
+    for (let i = 0; i < count; i++) {
+      this.ensure(LINE_MAX);
+      for (const b of head) this.byte(b);
+      for (let d = 0; d < dims; d++) {
+        if (d > 0) this.byte(SPACE);
+        this.f6(values[dims * i + d]);
+      }
+      this.byte(NEWLINE);
+    }
   }
 
   /**
