@@ -95,4 +95,23 @@ describe('reconstructToFolder', () => {
       expect(err.message).toBe(text);
     }
   });
+
+  it('refuses an output folder it cannot create with OUTPUT_NOT_WRITABLE and a hint, not as an internal error', async () => {
+    const root = tmp();
+    const inTheWay = path.join(root, 'taken');
+    fs.writeFileSync(inTheWay, 'a file, not a folder');
+    const err = await reconstructToFolder(engine, casePath('control_obama_official_portrait.jpg'), path.join(inTheWay, 'photo')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ReconError);
+    expect((err as ReconError).code).toBe('OUTPUT_NOT_WRITABLE');
+    expect((err as ReconError).message).toContain(path.join(inTheWay, 'photo'));
+    expect((err as ReconError).hint).toMatch(/file is in the way/);
+    expect(fs.readFileSync(inTheWay, 'utf8')).toBe('a file, not a folder');
+    expect(fs.readdirSync(root)).toEqual(['taken']);
+  });
+
+  it('keeps reporting input problems as input problems when the output folder is fine', async () => {
+    const dir = tmp();
+    const err = await reconstructToFolder(engine, path.join(dir, 'missing.jpg'), path.join(dir, 'out')).catch((e: unknown) => e);
+    expect((err as ReconError).code).toBe('FILE_NOT_FOUND');
+  });
 });

@@ -7,7 +7,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { canonicalAlignment, DEFAULT_SIZE, MAX_SIZE, MIN_SIZE, toCrop } from './align.js';
-import { ErrorCodes, invalidOption, ReconError, toReconError } from './errors.js';
+import { ErrorCodes, invalidOption, outputWriteError, ReconError, toReconError } from './errors.js';
 import { exportFace } from './export/index.js';
 import { buildFaceMesh } from './mesh/build.js';
 import { renderOverlay } from './outputs/overlay.js';
@@ -152,7 +152,7 @@ export async function reconstructToFolder(engine: Engine, input: string | Uint8A
     onProgress?.({ stage: 'done', fraction: 1 });
     return { dir, result, files };
   } catch (e) {
-    const err = toReconError(e);
+    const err = toReconError(outputWriteError(e, dir));
     if (err.code !== ErrorCodes.CANCELLED) {
       const quality: QualityReport | undefined = (QualityCodes as ReadonlyArray<string>).includes(err.code)
         ? failureReport(err.code as QualityCode, err.message, err.hint)
