@@ -212,4 +212,14 @@ describe('recon-daemon batch', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(`error: Another batch or watch (pid ${process.pid}) is writing to ${locked}`);
   });
+
+  it('refuses an output path that is a file, with a hint, before any photo', () => {
+    const file = path.join(tmp, 'not-a-folder');
+    fs.writeFileSync(file, 'x');
+    const r = spawnSync(process.execPath, [cli, 'batch', input, '-o', file, '--embedded'], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`error: Cannot write the outputs to ${file}: ENOTDIR`);
+    expect(r.stderr).toContain('hint: A file is in the way of the output folder');
+    expect(fs.readFileSync(file, 'utf8')).toBe('x');
+  });
 });

@@ -74,6 +74,21 @@ describe('recon-daemon reconstruct', () => {
     expect(fs.existsSync(path.join(out, 'astronaut', 'result.json'))).toBe(true);
   });
 
+  it('says the output folder cannot be written, with a hint, and never hangs: a file in the way, a place that takes no folders', () => {
+    const out = tmp();
+    fs.writeFileSync(path.join(out, 'taken'), 'x');
+    const r = run(['reconstruct', 'examples/astronaut.png', '-o', path.join(out, 'taken'), '--embedded']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('OUTPUT_NOT_WRITABLE');
+    expect(r.stderr).toMatch(/hint: A file is in the way/);
+    // Node's own recursive mkdir loops forever under /proc; ours reports it.
+    const p = spawnSync(process.execPath, [cli, 'reconstruct', 'examples/astronaut.png', '-o', '/proc/recon-test', '--embedded'], { encoding: 'utf8', cwd: repoRoot, env: isolated, timeout: 60_000 });
+    expect(p.signal).toBeNull();
+    expect(p.status).toBe(1);
+    expect(p.stderr).toContain('OUTPUT_NOT_WRITABLE');
+    expect(p.stderr).toContain('hint:');
+  });
+
   it('prints one JSON line per photo with --json, and reconstructs every face with --face all', () => {
     const out = tmp();
     const r = run(['reconstruct', casePath('two_people.jpg'), '--face', 'all', '--json', '-o', out]);

@@ -12,6 +12,7 @@ import { RpcError } from '../rpc/errors.js';
 import { JobCancel, type ReconstructOptions } from '../rpc/protocol.js';
 import { summariseFolder, type FaceSummary, type PhotoOutcome } from './record.js';
 import { RunnerBrokenError, type PhotoTask, type Runner } from './runner.js';
+import { makeDir } from '../util/fs.js';
 
 const BUSY_RETRY_MS = 250;
 
@@ -124,7 +125,7 @@ export class DaemonRunner implements Runner {
 
 /** Move a folder's files into `dest` (created), renaming when possible; the source folder is removed. */
 export async function moveFolder(from: string, dest: string): Promise<void> {
-  await fs.mkdir(path.dirname(dest), { recursive: true });
+  await makeDir(path.dirname(dest));
   try {
     await fs.rename(from, dest);
     return;

@@ -21,6 +21,7 @@ import { engineOptions, optionsKey, type BatchOptions } from './options.js';
 import { buildRecord, RETRY_CODES, unreadableRecord, type ManifestRecord, type Status } from './record.js';
 import { CANCELLED, type Runner } from './runner.js';
 import { STATE_VERSION, type BatchState, type StateEntry } from './state.js';
+import { makeDir } from '../util/fs.js';
 
 export interface Progress {
   /** Input files known (grows in watch mode). */
@@ -322,7 +323,7 @@ export class BatchRun {
     }
     for (const [i, file, dest] of moves) {
       const to = path.join(outDir, dest);
-      await fs.mkdir(path.dirname(to), { recursive: true });
+      await makeDir(path.dirname(to));
       await fs.rename(path.join(tmp, String(i), file), to);
     }
     await state.save(next);

@@ -13,9 +13,10 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { isProcessAlive } from '../server/discovery.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { makeDir, writeFileAtomic } from '../util/fs.js';
 import type { ManifestRecord } from './record.js';
 import { STATE_DIR } from './layout.js';
+import { outputWriteError } from '../recon/errors.js';
 
 export const STATE_VERSION = 1;
 
@@ -69,12 +70,15 @@ export class BatchState {
   /** Take the output folder's lock, load every state file, empty tmp/. */
   static async open(outDir: string): Promise<BatchState> {
     const dir = path.join(outDir, STATE_DIR);
-    await fs.mkdir(path.join(dir, 'state'), { recursive: true });
+    // The first write into the output folder: a file in the way, permissions or a full disk show up here.
+    await makeDir(path.join(dir, 'state')).catch((e: unknown) => {
+      throw outputWriteError(e, outDir);
+    });
     const s = new BatchState(outDir, dir);
     await s.lock();
     try {
       await fs.rm(s.tmpRoot, { recursive: true, force: true });
-      await fs.mkdir(s.tmpRoot, { recursive: true });
+      await makeDir(s.tmpRoot);
       await s.load();
     } catch (e) {
       await s.close();
@@ -150,7 +154,7 @@ export class BatchState {
   /** A fresh, empty folder for one task. */
   async newTmp(): Promise<string> {
     const d = path.join(this.tmpRoot, randomBytes(6).toString('hex'));
-    await fs.mkdir(d, { recursive: true });
+    await makeDir(d);
     return d;
   }
 

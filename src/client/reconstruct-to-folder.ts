@@ -5,6 +5,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ReconstructOptions } from '../rpc/protocol.js';
 import type { ReconClient } from './client.js';
+import { makeDir } from '../util/fs.js';
 
 export interface DaemonFolderResult {
   jobId: string;
@@ -42,7 +43,7 @@ export async function reconstructToFolderViaDaemon(
 
 /** Copy result.json last, so the destination, like the source, is complete once it has a result.json. */
 async function copyFolder(from: string, to: string): Promise<void> {
-  await fs.mkdir(to, { recursive: true });
+  await makeDir(to);
   const names = (await fs.readdir(from)).filter((n) => !n.startsWith('.'));
   names.sort((a, b) => Number(a === 'result.json') - Number(b === 'result.json'));
   for (const n of names) await fs.copyFile(path.join(from, n), path.join(to, n));

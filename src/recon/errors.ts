@@ -65,6 +65,7 @@ const OUTPUT_FS_HINTS: Record<string, string> = {
   ENOSPC: 'The disk is full: free some space or choose an output folder on another disk.',
   EDQUOT: 'The disk quota is used up: free some space or choose an output folder on another disk.',
   ENAMETOOLONG: 'Choose an output folder with a shorter path.',
+  ENOENT: 'The output folder cannot be created there (that place takes no new folders): choose another output folder.',
 };
 
 /**

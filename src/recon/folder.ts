@@ -4,7 +4,6 @@
 // says why (with a failing quality verdict), and the error is thrown to the caller. A reconstruction whose
 // verdict is `fail` writes result.json and the overlay only — no maps or mesh that would mislead — unless
 // `force` is set.
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { canonicalAlignment, DEFAULT_SIZE, MAX_SIZE, MIN_SIZE, toCrop } from './align.js';
 import { ErrorCodes, invalidOption, outputWriteError, ReconError, toReconError } from './errors.js';
@@ -15,7 +14,7 @@ import { renderFaceImages, type MapFile } from './outputs/maps.js';
 import { assessQuality, failureReport, QualityCodes, type QualityCode, type QualityReport, type QualityThresholds } from './quality.js';
 import type { Engine, ReconstructOptions } from './reconstruct.js';
 import { toResultJson, type ResultJson } from './result-json.js';
-import { writeFileAtomic, writeFileAtomicSync } from '../util/fs.js';
+import { makeDir, writeFileAtomic, writeFileAtomicSync } from '../util/fs.js';
 import { OUTPUT_FILES, OUTPUT_KINDS, type OutputKind } from './outputs/kinds.js';
 
 export { OUTPUT_KINDS, OUTPUT_FILES, type OutputKind } from './outputs/kinds.js';
@@ -76,7 +75,7 @@ export async function reconstructToFolder(engine: Engine, input: string | Uint8A
     const quality = assessQuality({ image: r.decoded, faces: r.faces, face: faceIndex, faceChosen: typeof engineOptions.faces === 'number' }, thresholds);
     const alignment = canonicalAlignment(points, size);
     const files: Record<string, string> = {};
-    await fs.mkdir(dir, { recursive: true });
+    await makeDir(dir);
     // Blocking writes: this runs on a thread that has nothing else to do (a worker, or the CLI's one photo),
     // and async writes would queue behind the PNG deflates on libuv's pool (see util/fs.ts).
     const write = async (kind: keyof typeof OUTPUT_FILES, data: Uint8Array | string): Promise<void> => {

@@ -2,7 +2,6 @@
 // connection, the dispatcher, the job manager and the worker pool. Job notifications go to the client that
 // asked and to subscribers. shutdown() is the single way down: stop taking work, tell clients, let running
 // jobs finish within the grace period (then cancel them), close connections, stop the workers.
-import fs from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -21,6 +20,7 @@ import { PluginService } from '../plugins/service.js';
 import { builtinPluginsDir, userPluginsDir } from '../plugins/scan.js';
 import { daemonPaths } from './paths.js';
 import { Session } from './session.js';
+import { makeDir } from '../util/fs.js';
 
 export interface DaemonOptions {
   settings: Settings;
@@ -117,7 +117,7 @@ export class Daemon {
   }
 
   static async start(o: DaemonOptions): Promise<Daemon> {
-    await fs.mkdir(o.settings.outputRoot, { recursive: true });
+    await makeDir(o.settings.outputRoot);
     const d = new Daemon(o);
     await d.listen();
     d.plugins.start();

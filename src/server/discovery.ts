@@ -2,7 +2,7 @@
 // without configuration). A pid file whose process is gone, or is not a recon-daemon, is stale and ignored.
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../util/fs.js';
+import { makeDirSync, writeFileAtomic } from '../util/fs.js';
 
 export interface DiscoveryInfo {
   /** ws://host:port/ */
@@ -69,7 +69,7 @@ export class AlreadyRunningError extends Error {
  * file is removed and the claim retried once. Returns a release function that removes it if still ours.
  */
 export function claimPidFile(file: string, pid = process.pid): () => void {
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  makeDirSync(path.dirname(file), 0o700);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       fs.writeFileSync(file, `${pid}\n`, { flag: 'wx', mode: 0o644 });

@@ -22,6 +22,7 @@ import { createLogger, type LogLevel } from './log.js';
 import { PROTOCOL_VERSION } from '../rpc/protocol.js';
 import { daemonPaths, type DaemonPaths, type Env } from './paths.js';
 import { ensureToken } from './token.js';
+import { makeDirSync } from '../util/fs.js';
 
 export const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
@@ -138,7 +139,7 @@ export async function runStart(flags: StartFlags, env: Env = process.env, out: W
     out(`recon-daemon is already running (pid ${existing})${info ? ` at ${info.url}` : ''}\n`);
     return 0;
   }
-  fs.mkdirSync(paths.stateDir, { recursive: true });
+  makeDirSync(paths.stateDir);
   const logFd = fs.openSync(paths.logFile, 'a', 0o600);
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1], ...childArgs(flags)], {
     detached: true,

@@ -3,12 +3,13 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { makeDirSync } from '../util/fs.js';
 
 const TOKEN_PATTERN = /^[0-9a-f]{64}$/;
 
 /** Read the token, creating it (0600) when missing; a token file others can read is tightened to 0600. */
 export function ensureToken(file: string): string {
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  makeDirSync(path.dirname(file), 0o700);
   try {
     const token = fs.readFileSync(file, 'utf8').trim();
     if (TOKEN_PATTERN.test(token)) {

@@ -7,6 +7,49 @@ import { threadId } from 'node:worker_threads';
 
 let counter = 0;
 
+/**
+ * `mkdir -p`. Not `fs.mkdir(…, {recursive: true})`: in Node 20 that never returns when the parent exists but
+ * refuses new entries with ENOENT (e.g. anything under /proc), and "never hang" matters more than a few
+ * lines. Walks up only as far as a missing parent; each level is tried at most twice.
+ */
+export function makeDirSync(dir: string, mode?: number): void {
+  const abs = path.resolve(dir);
+  try {
+    fsSync.mkdirSync(abs, { mode });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' && fsSync.statSync(abs).isDirectory()) return;
+    const parent = path.dirname(abs);
+    if (code !== 'ENOENT' || parent === abs) throw e;
+    makeDirSync(parent, mode);
+    try {
+      fsSync.mkdirSync(abs, { mode });
+    } catch (again) {
+      // Another thread or process made it in between: fine.
+      if ((again as NodeJS.ErrnoException).code !== 'EEXIST' || !fsSync.statSync(abs).isDirectory()) throw again;
+    }
+  }
+}
+
+/** makeDirSync, async. */
+export async function makeDir(dir: string, mode?: number): Promise<void> {
+  const abs = path.resolve(dir);
+  try {
+    await fs.mkdir(abs, { mode });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' && (await fs.stat(abs)).isDirectory()) return;
+    const parent = path.dirname(abs);
+    if (code !== 'ENOENT' || parent === abs) throw e;
+    await makeDir(parent, mode);
+    try {
+      await fs.mkdir(abs, { mode });
+    } catch (again) {
+      if ((again as NodeJS.ErrnoException).code !== 'EEXIST' || !(await fs.stat(abs)).isDirectory()) throw again;
+    }
+  }
+}
+
 /** A temporary sibling name no other thread or process writing the same folder can pick. */
 function tempName(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${threadId}.${counter++}.tmp`);
@@ -14,7 +57,7 @@ function tempName(file: string): string {
 
 /** `dirExists`: the caller made the folder already (saves a mkdir per file when writing many). */
 export async function writeFileAtomic(file: string, data: Uint8Array | string, options: { dirExists?: boolean } = {}): Promise<void> {
-  if (!options.dirExists) await fs.mkdir(path.dirname(file), { recursive: true });
+  if (!options.dirExists) await makeDir(path.dirname(file));
   const tmp = tempName(file);
   try {
     await fs.writeFile(tmp, data);
@@ -31,7 +74,7 @@ export async function writeFileAtomic(file: string, data: Uint8Array | string, o
  * async path queues every write behind the PNG deflates on libuv's thread pool (measured 5–9 ms per file).
  */
 export function writeFileAtomicSync(file: string, data: Uint8Array | string, options: { dirExists?: boolean } = {}): void {
-  if (!options.dirExists) fsSync.mkdirSync(path.dirname(file), { recursive: true });
+  if (!options.dirExists) makeDirSync(path.dirname(file));
   const tmp = tempName(file);
   try {
     fsSync.writeFileSync(tmp, data);

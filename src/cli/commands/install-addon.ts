@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import type { CommandModule } from 'yargs';
+import { makeDirSync } from '../../util/fs.js';
 
 /** The add-on package folder in this checkout / npm package. */
 export const ADDON_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../integrations/blender-addon/recon_bridge');
@@ -126,7 +127,7 @@ export function buildBlenderAddonZip(out?: string): { file: string; version: str
   const version = addonVersion();
   const entries = addonEntries();
   const file = path.resolve(out ?? `${ADDON_PACKAGE}-${version}.zip`);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  makeDirSync(path.dirname(file));
   const zip = writeZip(entries);
   fs.writeFileSync(file, zip);
   return { file, version, files: entries.length, bytes: zip.length };
