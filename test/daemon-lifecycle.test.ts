@@ -2,6 +2,7 @@
 // see it. Every test has its own HOME and XDG dirs and port 0.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ReconClient } from '../src/client/client.js';
 import { readDiscovery } from '../src/server/discovery.js';
@@ -148,6 +149,16 @@ describe('recon-daemon start / status / stop', () => {
     const r = await runCli(['start'], { ...te.env, RECON_DAEMON_PORT: '99999' });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('Expected integer 0–65535 for port but received 99999 (from RECON_DAEMON_PORT)');
+  });
+
+  it('refuses an output root it cannot create, with a hint, instead of starting or hanging', async () => {
+    const te = env();
+    const file = path.join(te.env.HOME!, 'a-file');
+    fs.writeFileSync(file, 'x');
+    const r = await runCli(['start', '--foreground', '--port', '0', '--output-root', path.join(file, 'out')], te.env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`Cannot write the outputs to ${path.join(file, 'out')}: ENOTDIR`);
+    expect(r.stderr).toContain('hint: A file is in the way');
   });
 });
 

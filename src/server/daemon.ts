@@ -21,6 +21,7 @@ import { builtinPluginsDir, userPluginsDir } from '../plugins/scan.js';
 import { daemonPaths } from './paths.js';
 import { Session } from './session.js';
 import { makeDir } from '../util/fs.js';
+import { outputWriteError } from '../recon/errors.js';
 
 export interface DaemonOptions {
   settings: Settings;
@@ -117,7 +118,9 @@ export class Daemon {
   }
 
   static async start(o: DaemonOptions): Promise<Daemon> {
-    await makeDir(o.settings.outputRoot);
+    await makeDir(o.settings.outputRoot).catch((e: unknown) => {
+      throw outputWriteError(e, o.settings.outputRoot);
+    });
     const d = new Daemon(o);
     await d.listen();
     d.plugins.start();
