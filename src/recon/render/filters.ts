@@ -86,113 +86,6 @@ function vertical(src: Float32Array, dst: Float32Array, width: number, height: n
 }
 
 /**
- * boxBlur of two images at once, in place (a and b must not overlap; tmpA and tmpB are scratch of the same
- * length): the same sums in the same order as two boxBlur calls, so the same floats, with one loop doing both.
- */
-function boxBlurPair(a: Float32Array, b: Float32Array, tmpA: Float32Array, tmpB: Float32Array, width: number, height: number, radius: number, passes: number): void {
-  const r = Math.max(0, Math.round(radius));
-  if (r === 0) return;
-  const sumsA = new Float64Array(width);
-  const sumsB = new Float64Array(width);
-  for (let k = 0; k < passes; k++) {
-    horizontalPair(a, b, tmpA, tmpB, width, height, r);
-    verticalPair(tmpA, tmpB, a, b, width, height, r, sumsA, sumsB);
-  }
-}
-
-function horizontalPair(srcA: Float32Array, srcB: Float32Array, dstA: Float32Array, dstB: Float32Array, width: number, height: number, r: number): void {
-  const inv = 1 / (2 * r + 1);
-  const a = Math.min(width, r);
-  const mid = width - r - 1;
-  for (let j = 0; j < height; j++) {
-    const row = j * width;
-    let sa = 0;
-    let sb = 0;
-    for (let i = 0; i <= r && i < width; i++) {
-      sa += srcA[row + i];
-      sb += srcB[row + i];
-    }
-    let i = 0;
-    for (; i < a; i++) {
-      dstA[row + i] = sa * inv;
-      dstB[row + i] = sb * inv;
-      if (i + r + 1 < width) {
-        sa += srcA[row + i + r + 1];
-        sb += srcB[row + i + r + 1];
-      }
-    }
-    for (; i < mid; i++) {
-      const p = row + i;
-      dstA[p] = sa * inv;
-      dstB[p] = sb * inv;
-      sa += srcA[p + r + 1] - srcA[p - r];
-      sb += srcB[p + r + 1] - srcB[p - r];
-    }
-    for (; i < width; i++) {
-      dstA[row + i] = sa * inv;
-      dstB[row + i] = sb * inv;
-      if (i + r + 1 < width) {
-        sa += srcA[row + i + r + 1];
-        sb += srcB[row + i + r + 1];
-      }
-      sa -= srcA[row + i - r];
-      sb -= srcB[row + i - r];
-    }
-  }
-}
-
-function verticalPair(
-  srcA: Float32Array,
-  srcB: Float32Array,
-  dstA: Float32Array,
-  dstB: Float32Array,
-  width: number,
-  height: number,
-  r: number,
-  sumsA: Float64Array,
-  sumsB: Float64Array,
-): void {
-  const inv = 1 / (2 * r + 1);
-  sumsA.fill(0);
-  sumsB.fill(0);
-  for (let j = 0; j <= r && j < height; j++) {
-    const row = j * width;
-    for (let i = 0; i < width; i++) {
-      sumsA[i] += srcA[row + i];
-      sumsB[i] += srcB[row + i];
-    }
-  }
-  for (let j = 0; j < height; j++) {
-    const row = j * width;
-    const addRow = (j + r + 1) * width;
-    const subRow = (j - r) * width;
-    const add = j + r + 1 < height;
-    const sub = j - r >= 0;
-    if (add && sub) {
-      for (let i = 0; i < width; i++) {
-        dstA[row + i] = sumsA[i] * inv;
-        dstB[row + i] = sumsB[i] * inv;
-        sumsA[i] += srcA[addRow + i] - srcA[subRow + i];
-        sumsB[i] += srcB[addRow + i] - srcB[subRow + i];
-      }
-      continue;
-    }
-    for (let i = 0; i < width; i++) {
-      dstA[row + i] = sumsA[i] * inv;
-      dstB[row + i] = sumsB[i] * inv;
-      if (add) {
-        sumsA[i] += srcA[addRow + i];
-        sumsB[i] += srcB[addRow + i];
-      }
-      if (sub) {
-        sumsA[i] -= srcA[subRow + i];
-        sumsB[i] -= srcB[subRow + i];
-      }
-    }
-  }
-}
-
-/**
  * Blur of `values` weighted by `weights` (0–1), renormalised by the blurred weights: the mean of the
  * weighted neighbourhood, so pixels outside the mask neither leak in nor dim the edge. Only pixels with a
  * positive weight get a result (others are 0). Work is confined to the weights' bounding box plus the blur's
@@ -249,7 +142,7 @@ export function maskedBlur(
   const gw = Math.ceil((Math.min(width, x1 + 1 + reach) - rx) / f);
   const gh = Math.ceil((Math.min(height, y1 + 1 + reach) - ry) / f);
   const cells = gw * gh;
-  const pool = scratch(4 * cells);
+  const pool = scratch(3 * cells);
   const num = pool.subarray(0, cells);
   const den = pool.subarray(cells, 2 * cells);
   num.fill(0);
@@ -270,7 +163,9 @@ export function maskedBlur(
       }
     }
   }
-  boxBlurPair(num, den, pool.subarray(2 * cells, 3 * cells), pool.subarray(3 * cells, 4 * cells), gw, gh, radius / f, passes);
+  const tmp = pool.subarray(2 * cells, 3 * cells);
+  boxBlur(num, gw, gh, radius / f, passes, num, tmp);
+  boxBlur(den, gw, gh, radius / f, passes, den, tmp);
   if (f === 1) {
     for (let j = y0; j <= y1; j++) {
       const row = j * width;
