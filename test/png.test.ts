@@ -1,9 +1,10 @@
 // The PNG writer (src/recon/outputs/png.ts): every pixel survives a round trip through an independent
-// decoder (sharp/libspng), for each format the outputs use, and bad rasters get a typed error.
+// decoder (sharp/libspng), for each format the outputs use, and bad rasters get a typed error. The
+// blocking and the thread-pool encodes write the same bytes.
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { ReconError } from '../src/recon/errors.js';
-import { encodePng } from '../src/recon/outputs/png.js';
+import { encodePng, encodePngSync, type PngRaster } from '../src/recon/outputs/png.js';
 
 async function decode(png: Buffer, wide: boolean, channels: 1 | 3): Promise<{ data: Buffer; info: sharp.OutputInfo }> {
   let img = sharp(png);
@@ -52,5 +53,21 @@ describe('encodePng', () => {
     await expect(encodePng({ data: new Uint8Array(10), width: 4, height: 4, channels: 1 })).rejects.toThrow(ReconError);
     await expect(encodePng({ data: new Uint8Array(0), width: 0, height: 0, channels: 1 })).rejects.toThrow(/positive integer/);
     await expect(encodePng({ data: new Uint8Array(16), width: 4, height: 4, channels: 1 }, { compressionLevel: 12 })).rejects.toThrow(/compressionLevel/);
+  });
+});
+
+describe('encodePngSync', () => {
+  it('writes the same bytes as encodePng (libuv pool) for every format and option', async () => {
+    const rasters: PngRaster[] = [
+      { data: Uint8Array.from(pattern(300 * 200, 255)), width: 300, height: 200, channels: 1 },
+      { data: Uint8Array.from(pattern(128 * 96 * 3, 255)), width: 128, height: 96, channels: 3 },
+      { data: Uint16Array.from(pattern(80 * 60, 65535)), width: 80, height: 60, channels: 1 },
+    ];
+    for (const img of rasters) {
+      for (const options of [{}, { photo: true }, { compressionLevel: 6 }]) {
+        expect(Buffer.compare(encodePngSync(img, options), await encodePng(img, options))).toBe(0);
+      }
+    }
+    expect(() => encodePngSync({ data: new Uint8Array(10), width: 4, height: 4, channels: 1 })).toThrow(ReconError);
   });
 });

@@ -8,9 +8,9 @@ import path from 'node:path';
 import { canonicalAlignment, DEFAULT_SIZE, MAX_SIZE, MIN_SIZE, toCrop } from './align.js';
 import { ErrorCodes, invalidOption, outputWriteError, ReconError, toReconError } from './errors.js';
 import { exportFace } from './export/index.js';
-import { buildFaceMesh } from './mesh/build.js';
 import { renderOverlay } from './outputs/overlay.js';
-import { renderFaceImages, type MapFile } from './outputs/maps.js';
+import { renderFaceImagesBeside, startMapsThread } from './outputs/face-images.js';
+import type { MapFile } from './outputs/maps.js';
 import { assessQuality, failureReport, QualityCodes, type QualityCode, type QualityReport, type QualityThresholds } from './quality.js';
 import type { Engine, ReconstructOptions } from './reconstruct.js';
 import { toResultJson, type ResultJson } from './result-json.js';
@@ -64,6 +64,8 @@ export async function reconstructToFolder(engine: Engine, input: string | Uint8A
   try {
     validateFolderOptions(options);
     const want = new Set<OutputKind>(outputs ?? OUTPUT_KINDS);
+    // Boots while the engine runs, the first time (face-images.ts).
+    if ((['crop', 'structure', 'depth', 'normal', 'mask'] as const).some((k) => want.has(k))) startMapsThread();
     // The engine's stages take the first 60 % of the progress bar; outputs the rest.
     const r = await engine.reconstruct(input, { ...engineOptions, onProgress: (p) => onProgress?.({ stage: p.stage, fraction: p.fraction * 0.6 }) });
     if (!r.faces.length) {
@@ -101,11 +103,11 @@ export async function reconstructToFolder(engine: Engine, input: string | Uint8A
       const mapKinds = (['crop', 'structure', 'depth', 'normal', 'mask'] as const).filter((k) => want.has(k));
       const renderImages = async (): Promise<void> => {
         if (!mapKinds.length) return;
-        const built = buildFaceMesh(toCrop(points, alignment));
-        const images = await renderFaceImages(r.decoded, alignment, built, { detail, outputs: mapKinds.map((k) => OUTPUT_FILES[k] as MapFile) });
+        const t = performance.now();
+        const images = await renderFaceImagesBeside(r.decoded, alignment, toCrop(points, alignment), { detail, outputs: mapKinds.map((k) => OUTPUT_FILES[k] as MapFile) });
         await settleAll(mapKinds.map((k) => write(k, images.files[OUTPUT_FILES[k] as MapFile]!)));
-        if (want.has('depth')) depthScale = images.maps.depthScale;
-        r.timings.render = round(images.timings.total);
+        if (want.has('depth')) depthScale = images.depthScale;
+        r.timings.render = round(performance.now() - t);
       };
       const exportMesh = async (): Promise<void> => {
         if (!want.has('obj') && !want.has('glb')) return;
@@ -128,10 +130,10 @@ export async function reconstructToFolder(engine: Engine, input: string | Uint8A
         r.timings.mesh = round(performance.now() - t);
       };
       onProgress?.({ stage: 'render', fraction: 0.7 });
-      // Branches start in the order of their longest deflates, so those overlap the JavaScript that follows
-      // on this thread instead of queueing after it: the texture PNG first (the GLB waits for it), then the
-      // overlay, then the crop and maps.
-      branches.push(exportMesh(), writeOverlay(), renderImages());
+      // The maps go to the maps thread first, then the work left here starts in the order of its longest
+      // deflates, so those overlap the JavaScript that follows instead of queueing after it: the texture PNG
+      // (the GLB waits for it), then the overlay.
+      branches.push(renderImages(), exportMesh(), writeOverlay());
     } else branches.push(writeOverlay());
     // A failure in one branch is reported only after the others have stopped writing.
     await settleAll(branches);

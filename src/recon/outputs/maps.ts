@@ -27,7 +27,7 @@ import { IPD_FRACTION, IPD_METRES, MAX_SIZE, MIN_SIZE, type Alignment } from '..
 import { invalidOption } from '../errors.js';
 import { invertAffine, type Affine } from '../geometry.js';
 import type { FaceMesh } from '../mesh/build.js';
-import { encodePng as writePng } from './png.js';
+import { encodePng as writePng, type PngRaster } from './png.js';
 import { maskedBlur } from '../render/filters.js';
 import { rasterize, type RasterBuffers } from '../render/raster.js';
 import { resampleRgb } from '../render/resample.js';
@@ -66,13 +66,16 @@ export interface MapsOptions {
   outputs?: ReadonlyArray<MapFile>;
 }
 
-export interface PhotoInput {
-  image: RgbImage;
-  /** Image pixels → crop pixels (Alignment.matrix). */
-  toCrop: Affine;
-  /** The photo already warped into the crop (renderCrop's output), to skip a second resampling. */
-  crop?: Uint8Array;
-}
+export type PhotoInput =
+  | {
+      image: RgbImage;
+      /** Image pixels → crop pixels (Alignment.matrix). */
+      toCrop: Affine;
+      /** The photo already warped into the crop (renderCrop's output), to skip a second resampling. */
+      crop?: Uint8Array;
+    }
+  /** The photo already warped into the crop: then only the photo's size is needed (to tell pixels outside it). */
+  | { imageSize: { width: number; height: number }; toCrop: Affine; crop: Uint8Array };
 
 /**
  * How depth.png's values map back to geometry. Value 0 is background; v ≥ 1 is the surface at mesh-space
@@ -156,7 +159,7 @@ export function renderMaps(mesh: FaceMesh, size: number, photo?: PhotoInput, opt
   return maps;
 }
 
-function validateMapsOptions(opts: MapsOptions): { detail: number; range: NonNullable<MapsOptions['depthRange']>; want: Set<MapFile> } {
+export function validateMapsOptions(opts: MapsOptions): { detail: number; range: NonNullable<MapsOptions['depthRange']>; want: Set<MapFile> } {
   const detail = opts.detail ?? MAPS_DEFAULTS.detail;
   if (typeof detail !== 'number' || !(detail >= 0 && detail <= 1)) throw invalidOption('detail', 'number 0–1', detail);
   const range = opts.depthRange ?? 'auto';
@@ -224,10 +227,10 @@ function structureMap(r: RasterBuffers, photo: PhotoInput | undefined, detail: n
   let base: Float32Array | undefined;
   const { lum, weight } = ws;
   if (photo) {
-    const crop = photo.crop ?? resampleRgb(photo.image, photo.toCrop, size);
+    const crop = photo.crop ?? resampleRgb((photo as { image: RgbImage }).image, photo.toCrop, size);
     // Luminance, weighted by coverage and by whether the pixel lies inside the photo at all.
     const toImage = invertAffine(photo.toCrop);
-    const { width, height } = photo.image;
+    const { width, height } = 'image' in photo ? photo.image : photo.imageSize;
     const inside = (u: number, v: number): boolean => {
       const x = toImage[0] * u + toImage[1] * v + toImage[2];
       const y = toImage[3] * u + toImage[4] * v + toImage[5];
@@ -369,24 +372,34 @@ export function encodePng(data: Uint8Array | Uint16Array, size: number, channels
 }
 
 /**
- * PNG bytes of the maps (all four unless `outputs` narrows them) and, given `crop`, of crop.png:
- * structure.png and mask.png 8-bit grey, depth.png 16-bit grey, normal.png and crop.png 8-bit RGB.
- * The encodes run in parallel on libuv's thread pool.
+ * The rasters behind each wanted PNG: structure.png and mask.png 8-bit grey, depth.png 16-bit grey, normal.png
+ * and (given `crop`) crop.png 8-bit RGB, the crop coded as a photo (png.ts).
  */
+export function mapRasters(
+  maps: FaceMaps,
+  opts: { crop?: Uint8Array; outputs?: ReadonlyArray<MapFile> } = {},
+): Array<{ file: MapFile; raster: PngRaster; photo: boolean }> {
+  const want = new Set<MapFile>(opts.outputs ?? MAP_FILES);
+  const s = maps.size;
+  const grey = (data: Uint8Array | Uint16Array): PngRaster => ({ data, width: s, height: s, channels: 1 });
+  const rgb = (data: Uint8Array): PngRaster => ({ data, width: s, height: s, channels: 3 });
+  const out: Array<{ file: MapFile; raster: PngRaster; photo: boolean }> = [];
+  if (want.has('structure.png')) out.push({ file: 'structure.png', raster: grey(maps.structure), photo: false });
+  if (want.has('depth.png')) out.push({ file: 'depth.png', raster: grey(maps.depth), photo: false });
+  if (want.has('normal.png')) out.push({ file: 'normal.png', raster: rgb(maps.normal), photo: false });
+  if (want.has('mask.png')) out.push({ file: 'mask.png', raster: grey(maps.mask), photo: false });
+  if (opts.crop && want.has('crop.png')) out.push({ file: 'crop.png', raster: rgb(opts.crop), photo: true });
+  return out;
+}
+
+/** PNG bytes of the maps (all four unless `outputs` narrows them) and, given `crop`, of crop.png (mapRasters), encoded in parallel on libuv's thread pool. */
 export async function encodeMaps(
   maps: FaceMaps,
   opts: EncodeOptions & { crop?: Uint8Array; outputs?: ReadonlyArray<MapFile> } = {},
 ): Promise<Partial<Record<MapFile, Buffer>>> {
-  const want = new Set<MapFile>(opts.outputs ?? MAP_FILES);
-  const s = maps.size;
-  const jobs: Array<[MapFile, Promise<Buffer>]> = [];
-  if (want.has('structure.png')) jobs.push(['structure.png', encodePng(maps.structure, s, 1, opts)]);
-  if (want.has('depth.png')) jobs.push(['depth.png', encodePng(maps.depth, s, 1, opts)]);
-  if (want.has('normal.png')) jobs.push(['normal.png', encodePng(maps.normal, s, 3, opts)]);
-  if (want.has('mask.png')) jobs.push(['mask.png', encodePng(maps.mask, s, 1, opts)]);
-  if (opts.crop && want.has('crop.png')) jobs.push(['crop.png', encodePng(opts.crop, s, 3, { ...opts, photo: true })]);
-  const bufs = await Promise.all(jobs.map((j) => j[1]));
-  return Object.fromEntries(jobs.map((j, k) => [j[0], bufs[k]]));
+  const jobs = mapRasters(maps, opts);
+  const bufs = await Promise.all(jobs.map((j) => writePng(j.raster, { compressionLevel: opts.compressionLevel, photo: j.photo })));
+  return Object.fromEntries(jobs.map((j, k) => [j.file, bufs[k]]));
 }
 
 /** `outputs` (from MapsOptions) also chooses the files encoded. */

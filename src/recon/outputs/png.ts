@@ -1,9 +1,9 @@
 // PNG writer for the outputs: 8-bit grey, 16-bit grey and 8-bit RGB rasters, each row Sub-filtered, then
-// deflated by Node's zlib on libuv's thread pool with the run-length strategy. Why not sharp: for images of
-// 256²–1024² its pipeline set-up costs as much as the encode (5.7 ms for an uncompressed 512² RGB PNG), and
-// it offers no deflate strategy; Sub + Z_RLE measured 2–3× faster than sharp's fastest compressed setting
-// with files 20–30 % smaller (docs/benchmarks.md). Sub makes smooth gradients small numbers; RLE then
-// codes them with Huffman and still collapses the long zero runs of masked backgrounds.
+// deflated by Node's zlib with the run-length strategy. Why not sharp: for images of 256²–1024² its pipeline
+// set-up costs as much as the encode (5.7 ms for an uncompressed 512² RGB PNG), and it offers no deflate
+// strategy; Sub + Z_RLE measured 2–3× faster than sharp's fastest compressed setting with files 20–30 %
+// smaller (docs/benchmarks.md). Sub makes smooth gradients small numbers; RLE then codes them with Huffman
+// and still collapses the long zero runs of masked backgrounds.
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { invalidOption } from '../errors.js';
@@ -32,8 +32,21 @@ export interface PngOptions {
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-/** PNG bytes of a raster. */
+/** PNG bytes of a raster: rows filtered on this thread, deflated on libuv's thread pool. */
 export async function encodePng(img: PngRaster, options: PngOptions = {}): Promise<Buffer> {
+  checkRaster(img, options);
+  const filtered = subFilter(img.data, img.width, img.height, img.channels);
+  return assemble(img, await deflate(filtered, deflateOptions(filtered, options)));
+}
+
+/** The same bytes, all on the calling thread: for a thread that has nothing else to do meanwhile (maps-thread.ts). */
+export function encodePngSync(img: PngRaster, options: PngOptions = {}): Buffer {
+  checkRaster(img, options);
+  const filtered = subFilter(img.data, img.width, img.height, img.channels);
+  return assemble(img, zlib.deflateSync(filtered, deflateOptions(filtered, options)));
+}
+
+function checkRaster(img: PngRaster, options: PngOptions): void {
   const level = options.compressionLevel ?? 1;
   if (!(Number.isInteger(level) && level >= 0 && level <= 9)) throw invalidOption('compressionLevel', 'an integer 0–9', level);
   const { width, height, channels, data } = img;
@@ -41,18 +54,36 @@ export async function encodePng(img: PngRaster, options: PngOptions = {}): Promi
     throw invalidOption('size', 'positive integer width and height', `${width}×${height}`);
   }
   if (data.length !== width * height * channels) throw invalidOption('data', `${width * height * channels} samples`, `${data.length}`);
-  const depth = data instanceof Uint16Array ? 16 : 8;
-  const filtered = subFilter(data, width, height, channels);
-  // One output chunk for the whole stream: with zlib's default 16 KB chunks the async deflate hops back to
-  // the main thread per chunk, which measured about as costly as the compression itself.
-  const idat = await deflate(filtered, { level, strategy: options.photo ? zlib.constants.Z_HUFFMAN_ONLY : zlib.constants.Z_RLE, chunkSize: Math.max(zlib.constants.Z_MIN_CHUNK, filtered.length + 1024) });
+}
+
+function deflateOptions(filtered: Buffer, options: PngOptions): zlib.ZlibOptions {
+  return {
+    level: options.compressionLevel ?? 1,
+    strategy: options.photo ? zlib.constants.Z_HUFFMAN_ONLY : zlib.constants.Z_RLE,
+    // One output chunk for the whole stream: with zlib's default 16 KB chunks the async deflate hops back to
+    // the main thread per chunk, which measured about as costly as the compression itself.
+    chunkSize: Math.max(zlib.constants.Z_MIN_CHUNK, filtered.length + 1024),
+  };
+}
+
+/**
+ * Signature, IHDR, one IDAT and IEND in one unpooled buffer, so a thread can hand it over without a copy (a
+ * pooled Buffer's memory is shared with other Buffers and cannot be transferred).
+ */
+function assemble(img: PngRaster, idat: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafeSlow(SIGNATURE.length + 25 + 12 + idat.length + 12);
+  SIGNATURE.copy(out, 0);
+  let o = SIGNATURE.length;
   const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = depth;
-  ihdr[9] = channels === 1 ? 0 : 2; // colour type: greyscale / truecolour
+  ihdr.writeUInt32BE(img.width, 0);
+  ihdr.writeUInt32BE(img.height, 4);
+  ihdr[8] = img.data instanceof Uint16Array ? 16 : 8;
+  ihdr[9] = img.channels === 1 ? 0 : 2; // colour type: greyscale / truecolour
   // bytes 10–12: deflate, adaptive filtering method 0, no interlace
-  return Buffer.concat([SIGNATURE, chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]);
+  o = putChunk(out, o, 'IHDR', ihdr);
+  o = putChunk(out, o, 'IDAT', idat);
+  putChunk(out, o, 'IEND', new Uint8Array(0));
+  return out;
 }
 
 /** Filter byte 1 (Sub) on every row: each byte minus the byte one pixel to its left; 16-bit samples big-endian. */
@@ -109,11 +140,12 @@ function subFilterBytes(src: Uint8Array, stride: number, height: number, bpp: nu
   return out;
 }
 
-function chunk(type: string, body: Buffer): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(body.length, 0);
-  head.write(type, 4, 'latin1');
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(zlib.crc32(body, zlib.crc32(head.subarray(4))) >>> 0, 0);
-  return Buffer.concat([head, body, crc]);
+/** Length, type, body and CRC of one chunk at `o`; returns the offset after it. */
+function putChunk(out: Buffer, o: number, type: string, body: Uint8Array): number {
+  out.writeUInt32BE(body.length, o);
+  out.write(type, o + 4, 'latin1');
+  out.set(body, o + 8);
+  const end = o + 8 + body.length;
+  out.writeUInt32BE(zlib.crc32(out.subarray(o + 4, end)) >>> 0, end);
+  return end + 4;
 }
