@@ -1,5 +1,5 @@
 // A batch worker thread: loads the models once (onnxruntime with one intra-op thread: the pool parallelises
-// across photos, not inside one), then reconstructs one photo at a time into its task folder with the same
+// across photos, not inside one) and warms up on the bundled example photo, then reconstructs one photo at a time into its task folder with the same
 // reconstructToFolder the CLI and the daemon use.
 //
 // `--faces all` runs the engine once with every face, then writes one folder per face from that single
@@ -10,6 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { toReconError } from '../recon/errors.js';
 import { reconstructToFolder, type FolderOptions } from '../recon/folder.js';
 import { createEngine, type Engine } from '../recon/reconstruct.js';
+import { warmUp } from '../recon/warmup.js';
 import { summariseFolder, type FaceSummary, type PhotoOutcome } from './record.js';
 import type { PhotoTask } from './runner.js';
 
@@ -96,6 +97,10 @@ async function main(): Promise<void> {
   const t = performance.now();
   try {
     engine = await createEngine({ threads });
+    // As the daemon's workers do: the first photo in a thread pays ~0.3–1 s of JIT compilation and one-off
+    // set-up (the first photos of a batch measured 300–950 ms each instead of ~80), which would also make
+    // the progress bar's first rates and ETAs wrong. Paid here, once, while the other workers load.
+    await warmUp(engine);
   } catch (e) {
     const err = toReconError(e);
     post({ type: 'fatal', error: { code: err.code, message: err.message, hint: err.hint } });
