@@ -4,7 +4,7 @@
 //
 //   1. remove the photo's old state file (from here on a rerun would redo it),
 //   2. remove its old files that the new result does not overwrite,
-//   3. rename each new file into place, result.json last,
+//   3. rename each new file into place, each result.json after its face's other files,
 //   4. write its new state file atomically (the commit point).
 //
 // A run killed at any point leaves either a state file describing complete outputs, or none (then the photo is
@@ -310,7 +310,7 @@ export class BatchRun {
     } else {
       for (const kind of Object.keys(PAIRS_FOLDERS)) stale.add(placeFile('pairs', next.name, 0, kind, ''));
     }
-    for (const f of stale) if (!keep.has(f)) await fs.rm(path.join(outDir, f), { force: true });
+    await Promise.all([...stale].filter((f) => !keep.has(f)).map((f) => fs.rm(path.join(outDir, f), { force: true })));
     if (o.layout === 'folders') {
       // Extra-face folders of an earlier `--faces all` result (unless another photo owns that name).
       const dir = path.join(outDir, next.name);
@@ -321,11 +321,11 @@ export class BatchRun {
         }
       }
     }
-    for (const [i, file, dest] of moves) {
-      const to = path.join(outDir, dest);
-      await makeDir(path.dirname(to));
-      await fs.rename(path.join(tmp, String(i), file), to);
-    }
+    // Each folder made once; the files move in parallel, each face's result.json after its other files.
+    for (const dir of new Set(moves.map((m) => path.dirname(path.join(outDir, m[2]))))) await makeDir(dir);
+    const move = ([i, file, dest]: [number, string, string]) => fs.rename(path.join(tmp, String(i), file), path.join(outDir, dest));
+    await Promise.all(moves.filter((m) => m[1] !== OUTPUT_FILES.result).map(move));
+    await Promise.all(moves.filter((m) => m[1] === OUTPUT_FILES.result).map(move));
     await state.save(next);
   }
 

@@ -141,7 +141,8 @@ export class BatchState {
   }
 
   async save(entry: StateEntry): Promise<void> {
-    await writeFileAtomic(this.fileOf(entry.source), JSON.stringify(entry));
+    // The state folder is made when the state is opened.
+    await writeFileAtomic(this.fileOf(entry.source), JSON.stringify(entry), { dirExists: true });
     this.entries.set(entry.source, entry);
   }
 
