@@ -11,7 +11,8 @@ import { reconstructToFolder } from '../src/recon/folder.js';
 import { currentMapsThread, renderFaceImagesBeside } from '../src/recon/outputs/face-images.js';
 import { MAP_FILES } from '../src/recon/outputs/maps.js';
 import { createEngine, type Engine } from '../src/recon/reconstruct.js';
-import { compiledScript, lazyRequestThread } from '../src/util/request-thread.js';
+import { compiledScript } from '../src/util/compiled-script.js';
+import { lazyRequestThread } from '../src/util/request-thread.js';
 import { casePath, landmarksDir } from './helpers/paths.js';
 
 let engine: Engine;

@@ -1,22 +1,12 @@
 // The embedded runner: a fixed pool of batch worker threads in this process, one photo per worker at a time,
 // models loaded once per worker. A worker that dies mid-photo fails that photo with INTERNAL_ERROR (retried on
 // the next run) and is replaced; workers that cannot load the models break the runner.
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { requiredScript } from '../util/compiled-script.js';
 import type { PhotoOutcome } from './record.js';
 import { cancelledOutcome, RunnerBrokenError, type PhotoTask, type Runner } from './runner.js';
 import type { BatchWorkerData, FromBatchWorker, ToBatchWorker } from './worker.js';
-
-/** The compiled worker beside this file; from TypeScript sources (vitest, tsx) the one in dist/. */
-export function batchWorkerScript(): URL {
-  const here = new URL('./worker.js', import.meta.url);
-  if (fs.existsSync(fileURLToPath(here))) return here;
-  const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-  return new URL(`file://${path.join(repo, 'dist', 'batch', 'worker.js')}`);
-}
 
 export function defaultWorkers(): number {
   return Math.max(1, Math.min(64, os.availableParallelism()));
@@ -79,7 +69,7 @@ export class EmbeddedRunner implements Runner {
 
   private spawn(): Slot {
     const data: BatchWorkerData = { threads: this.threads };
-    const worker = new Worker(batchWorkerScript(), { workerData: data });
+    const worker = new Worker(requiredScript('batch/worker.js'), { workerData: data });
     const slot: Slot = { worker, state: 'starting' };
     worker.on('message', (m: FromBatchWorker) => this.onMessage(slot, m));
     worker.on('error', () => undefined); // reported through 'exit'

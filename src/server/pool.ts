@@ -1,10 +1,8 @@
 // A fixed pool of worker threads, one job per worker at a time. Each worker loads the models once. A worker
 // that dies mid-job fails that job (INTERNAL_ERROR) and is replaced; one that cannot load the models at all
 // makes the pool report that error for every job instead of respawning forever.
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { requiredScript } from '../util/compiled-script.js';
 import type { EngineErrorJson } from '../rpc/errors.js';
 import type { JobCompletedResult } from '../rpc/protocol.js';
 import type { Logger } from './log.js';
@@ -31,17 +29,6 @@ interface Slot {
   job?: { jobId: string; handlers: PoolJobHandlers };
 }
 
-/**
- * The compiled worker next to this file (dist/server/worker.js). When this module runs from TypeScript source
- * (vitest), the sibling .js does not exist, so fall back to the build output in dist/.
- */
-export function workerScript(): URL {
-  const here = new URL('./worker.js', import.meta.url);
-  if (fs.existsSync(fileURLToPath(here))) return here;
-  const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-  return new URL(`file://${path.join(repo, 'dist', 'server', 'worker.js')}`);
-}
-
 const MAX_RESPAWNS = 5;
 
 export class WorkerPool {
@@ -63,7 +50,7 @@ export class WorkerPool {
 
   private spawn(): Slot {
     const data: WorkerData = { threads: this.threads };
-    const worker = new Worker(workerScript(), { workerData: data });
+    const worker = new Worker(requiredScript('server/worker.js'), { workerData: data });
     const slot: Slot = { id: this.nextId++, worker, state: 'starting' };
     worker.on('message', (m: FromWorker) => this.onMessage(slot, m));
     worker.on('error', (e) => this.log.error('worker error', { worker: slot.id, error: e.message }));

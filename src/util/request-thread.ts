@@ -2,10 +2,8 @@
 // flight keep the process alive; an idle helper does not. If the helper dies (or cannot start), requests in
 // flight are answered `undefined` and the caller does the work itself, so a helper can only ever make work
 // faster, never lose it.
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { compiledScript } from './compiled-script.js';
 
 /** What crosses to the helper: a request with an id the reply carries back. */
 export interface ThreadRequest {
@@ -13,18 +11,6 @@ export interface ThreadRequest {
 }
 
 export type ThreadReply<R> = { id: number; ok: R } | { id: number; error: string };
-
-/**
- * The compiled script `dist/<relative>` of this package: beside the compiled caller, or in dist/ when the
- * caller runs from TypeScript source (vitest, tsx). Undefined when it has not been built.
- */
-export function compiledScript(relative: string): URL | undefined {
-  const src = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-  for (const candidate of [path.join(src, relative), path.join(src, '..', 'dist', relative)]) {
-    if (fs.existsSync(candidate)) return new URL(`file://${candidate}`);
-  }
-  return undefined;
-}
 
 export class RequestThread<Req extends ThreadRequest, Res> {
   private readonly pending = new Map<number, (value: Res | undefined, error?: Error) => void>();
