@@ -45,6 +45,9 @@ export interface FolderResult {
   files: Record<string, string>;
 }
 
+/** The kinds rendered by renderFaceImagesBeside (the maps thread). */
+const MAP_KINDS = ['crop', 'structure', 'depth', 'normal', 'mask'] as const;
+
 export const NO_FACE_HINT = 'Use a photo where one face is clearly visible, at least about 40 pixels wide.';
 
 export function validateFolderOptions(o: FolderOptions): void {
@@ -65,7 +68,8 @@ export async function reconstructToFolder(engine: Engine, input: string | Uint8A
     validateFolderOptions(options);
     const want = new Set<OutputKind>(outputs ?? OUTPUT_KINDS);
     // Boots while the engine runs, the first time (face-images.ts).
-    if ((['crop', 'structure', 'depth', 'normal', 'mask'] as const).some((k) => want.has(k))) startMapsThread();
+    const mapKinds = MAP_KINDS.filter((k) => want.has(k));
+    if (mapKinds.length) startMapsThread();
     // The engine's stages take the first 60 % of the progress bar; outputs the rest.
     const r = await engine.reconstruct(input, { ...engineOptions, onProgress: (p) => onProgress?.({ stage: p.stage, fraction: p.fraction * 0.6 }) });
     if (!r.faces.length) {
@@ -100,7 +104,6 @@ export async function reconstructToFolder(engine: Engine, input: string | Uint8A
     const branches: Array<Promise<void>> = [];
     if (writeImages) {
       // Overlay, images and mesh run side by side: their PNG encodes overlap on libuv's thread pool.
-      const mapKinds = (['crop', 'structure', 'depth', 'normal', 'mask'] as const).filter((k) => want.has(k));
       const renderImages = async (): Promise<void> => {
         if (!mapKinds.length) return;
         const t = performance.now();
