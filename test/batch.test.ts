@@ -120,6 +120,8 @@ describe('recon-daemon batch', () => {
       codes: { warned: { LOW_RESOLUTION: 1 }, failed: { IMAGE_DECODE_FAILED: 2, NO_FACE: 1 } },
       run: { runner: 'embedded', processed: 6, skipped: 0 },
     });
+    // Two workers fill a 2-core machine: their outputs stay on the workers (src/recon/outputs/threading.ts).
+    expect(r.summary?.run.description).toBe(`embedded, 2 worker threads, ${os.availableParallelism() <= 2 ? 'outputs on the workers' : 'maps on helper threads'}`);
     expect(JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'))).toMatchObject({ photos: 6, ok: 2, warned: 1, failed: 3 });
     // The batch's own folder holds only state once done: no temp files, no lock.
     expect(fs.readdirSync(path.join(out, '.recon-batch'))).toEqual(['state']);
@@ -133,6 +135,8 @@ describe('recon-daemon batch', () => {
     expect(manifest(again).map((l) => l.source)).toEqual(['coffee.png', 'nested/corrupt.jpg', 'nested/deeper/small.jpg']);
     expect(r.stdout).toMatch(/^3 photos: 0 ok, 1 warned, 2 failed, 0 filtered out$/m);
     expect(r.stdout).toMatch(/^ {2}failed: IMAGE_DECODE_FAILED 1, NO_FACE 1$/m);
+    // One worker leaves a core free here (when there is one) for its maps thread.
+    expect(r.stderr).toContain(`batch: 3 photos (embedded, 1 worker thread, ${os.availableParallelism() > 1 ? 'maps on helper threads' : 'outputs on the workers'})`);
     expect(r.stderr).toMatch(/^\[1\/3 +33% [\d.]+ img\/s ETA \S+\] /m);
     expect(r.stderr).toMatch(/failed +nested\/corrupt\.jpg +IMAGE_DECODE_FAILED: /);
   });

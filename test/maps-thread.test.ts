@@ -8,8 +8,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalAlignment, toCrop } from '../src/recon/align.js';
 import { reconstructToFolder } from '../src/recon/folder.js';
-import { currentMapsThread, renderFaceImagesBeside } from '../src/recon/outputs/face-images.js';
+import { currentMapsThread, mapsThreadRunning, renderFaceImagesBeside } from '../src/recon/outputs/face-images.js';
 import { MAP_FILES } from '../src/recon/outputs/maps.js';
+import { setOutputThreads } from '../src/recon/outputs/threading.js';
 import { createEngine, type Engine } from '../src/recon/reconstruct.js';
 import { compiledScript } from '../src/util/compiled-script.js';
 import { lazyRequestThread } from '../src/util/request-thread.js';
@@ -57,6 +58,32 @@ describe('the maps thread', () => {
       }
     }
     expect(compared).toBeGreaterThan(60);
+  });
+
+  it('is not used by a thread whose outputs run inline (batch workers), which writes every file the same', async () => {
+    await currentMapsThread()?.stop();
+    expect(mapsThreadRunning()).toBe(false);
+    const photos = [casePath('control_obama_official_portrait.jpg'), casePath('astronaut_eileen_collins.png')];
+    const dirs = photos.map(() => ({ inline: fs.mkdtempSync(path.join(os.tmpdir(), 'maps-i-')), spread: fs.mkdtempSync(path.join(os.tmpdir(), 'maps-s-')) }));
+    setOutputThreads('inline');
+    try {
+      for (const [i, photo] of photos.entries()) await reconstructToFolder(engine, photo, dirs[i].inline);
+      expect(mapsThreadRunning(), 'inline outputs started the maps thread').toBe(false);
+    } finally {
+      setOutputThreads('spread');
+    }
+    for (const [i, photo] of photos.entries()) await reconstructToFolder(engine, photo, dirs[i].spread);
+    expect(mapsThreadRunning()).toBe(true);
+    let compared = 0;
+    for (const [i, { inline, spread }] of dirs.entries()) {
+      const files = fs.readdirSync(spread).filter((f) => f !== 'result.json').sort();
+      expect(fs.readdirSync(inline).filter((f) => f !== 'result.json').sort()).toEqual(files);
+      for (const f of files) {
+        expect(Buffer.compare(fs.readFileSync(path.join(inline, f)), fs.readFileSync(path.join(spread, f))), `${path.basename(photos[i])} ${f}`).toBe(0);
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(15);
   });
 
   it('answers every job when the thread dies mid-way, and a new thread takes the next ones', async () => {

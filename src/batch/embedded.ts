@@ -45,7 +45,13 @@ export class EmbeddedRunner implements Runner {
   }
 
   get description(): string {
-    return `embedded, ${this.workers} worker thread${this.workers === 1 ? '' : 's'}`;
+    const outputs = this.inlineOutputs ? 'outputs on the workers' : 'maps on helper threads';
+    return `embedded, ${this.workers} worker thread${this.workers === 1 ? '' : 's'}, ${outputs}`;
+  }
+
+  /** With a worker per core, a photo's outputs stay on its worker: helper threads would find no free core. */
+  private get inlineOutputs(): boolean {
+    return this.workers >= os.availableParallelism();
   }
 
   /** One photo queued per worker beyond the running ones, so a finishing worker never waits for the next. */
@@ -68,7 +74,7 @@ export class EmbeddedRunner implements Runner {
   }
 
   private spawn(): Slot {
-    const data: BatchWorkerData = { threads: this.threads };
+    const data: BatchWorkerData = { threads: this.threads, inlineOutputs: this.inlineOutputs };
     const worker = new Worker(requiredScript('batch/worker.js'), { workerData: data });
     const slot: Slot = { worker, state: 'starting' };
     worker.on('message', (m: FromBatchWorker) => this.onMessage(slot, m));

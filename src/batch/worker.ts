@@ -1,6 +1,6 @@
 // A batch worker thread: loads the models once (onnxruntime with one intra-op thread: the pool parallelises
-// across photos, not inside one) and warms up on the bundled example photo, then reconstructs one photo at a time into its task folder with the same
-// reconstructToFolder the CLI and the daemon use.
+// across photos, not inside one) and warms up on the bundled example photo, then reconstructs one photo at a
+// time into its task folder with the same reconstructToFolder the CLI and the daemon use.
 //
 // `--faces all` runs the engine once with every face, then writes one folder per face from that single
 // result (an engine wrapper hands reconstructToFolder the shared result with one face chosen), so a group
@@ -9,6 +9,7 @@ import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { toReconError } from '../recon/errors.js';
 import { reconstructToFolder, type FolderOptions } from '../recon/folder.js';
+import { setOutputThreads } from '../recon/outputs/threading.js';
 import { createEngine, type Engine } from '../recon/reconstruct.js';
 import { warmUp } from '../recon/warmup.js';
 import { summariseFolder, type FaceSummary, type PhotoOutcome } from './record.js';
@@ -17,6 +18,8 @@ import type { PhotoTask } from './runner.js';
 export interface BatchWorkerData {
   /** onnxruntime intra-op threads per inference. */
   threads: number;
+  /** Write each photo's outputs on this thread alone (threading.ts): when the workers already fill the cores. */
+  inlineOutputs: boolean;
 }
 
 export type ToBatchWorker = { type: 'run'; id: number; task: PhotoTask } | { type: 'cancel'; id: number } | { type: 'dispose' };
@@ -92,7 +95,10 @@ export async function runTask(engine: Engine, task: PhotoTask, signal: AbortSign
 async function main(): Promise<void> {
   const port = parentPort!;
   const post = (m: FromBatchWorker) => port.postMessage(m);
-  const { threads } = workerData as BatchWorkerData;
+  const { threads, inlineOutputs } = workerData as BatchWorkerData;
+  // With a worker per core (the default) the helpers of 'spread' outputs have no free core to use: each
+  // photo's outputs then stay on this thread, which saves a V8 heap per worker (threading.ts).
+  if (inlineOutputs) setOutputThreads('inline');
   let engine: Engine;
   const t = performance.now();
   try {

@@ -68,10 +68,14 @@ export class RequestThread<Req extends ThreadRequest, Res> {
  * One helper per calling thread and script, started on first use and again after a death, up to `maxStarts`
  * times. Returns undefined where it cannot run.
  */
-export function lazyRequestThread<Req extends ThreadRequest, Res>(relative: string, name: string, maxStarts = 3): () => RequestThread<Req, Res> | undefined {
+export function lazyRequestThread<Req extends ThreadRequest, Res>(
+  relative: string,
+  name: string,
+  maxStarts = 3,
+): (() => RequestThread<Req, Res> | undefined) & { running: () => boolean } {
   let current: RequestThread<Req, Res> | undefined;
   let starts = 0;
-  return () => {
+  const get = () => {
     if (current?.alive) return current;
     current = undefined;
     if (starts >= maxStarts) return undefined;
@@ -87,4 +91,5 @@ export function lazyRequestThread<Req extends ThreadRequest, Res>(relative: stri
     }
     return current;
   };
+  return Object.assign(get, { running: () => current?.alive === true });
 }

@@ -9,6 +9,7 @@ import type { RgbImage, Vec3 } from '../types.js';
 import { lazyRequestThread } from '../../util/request-thread.js';
 import { renderCrop, renderFaceImages, validateMapsOptions, type DepthScale, type EncodeOptions, type MapFile } from './maps.js';
 import type { MapsReply, MapsRequest } from './maps-thread.js';
+import { outputThreads } from './threading.js';
 
 export interface FaceImagesResult {
   files: Partial<Record<MapFile, Uint8Array>>;
@@ -22,14 +23,24 @@ export function currentMapsThread(): ReturnType<typeof mapsThread> {
   return mapsThread();
 }
 
-/** Start this thread's maps thread ahead of its first use (it takes ~50 ms to load), unless turned off. */
+/** Whether this thread's maps thread is running (without starting it). */
+export function mapsThreadRunning(): boolean {
+  return mapsThread.running();
+}
+
+/** Whether this thread renders maps on its maps thread: not when turned off or when its outputs run inline. */
+function useMapsThread(): boolean {
+  return process.env.RECON_MAPS_THREAD !== '0' && outputThreads() === 'spread';
+}
+
+/** Start this thread's maps thread ahead of its first use (it takes ~50 ms to load), unless it is not used. */
 export function startMapsThread(): void {
-  if (process.env.RECON_MAPS_THREAD !== '0') mapsThread();
+  if (useMapsThread()) mapsThread();
 }
 
 /**
  * crop.png, structure.png, depth.png, normal.png and mask.png (those in `outputs`) of the face whose points,
- * mapped into the crop of `alignment`, are `cropPoints` (align.ts toCrop). RECON_MAPS_THREAD=0 keeps everything on the calling thread.
+ * mapped into the crop of `alignment`, are `cropPoints` (align.ts toCrop). RECON_MAPS_THREAD=0, or inline outputs (threading.ts), keep everything on the calling thread.
  */
 export async function renderFaceImagesBeside(
   image: RgbImage,
@@ -38,7 +49,7 @@ export async function renderFaceImagesBeside(
   opts: { detail?: number; outputs: MapFile[] } & EncodeOptions,
 ): Promise<FaceImagesResult> {
   const { detail, want } = validateMapsOptions(opts);
-  const thread = process.env.RECON_MAPS_THREAD === '0' ? undefined : mapsThread();
+  const thread = useMapsThread() ? mapsThread() : undefined;
   if (thread) {
     const needCrop = want.has('crop.png') || (want.has('structure.png') && detail > 0);
     const crop = needCrop ? renderCrop(image, alignment) : undefined;

@@ -7,6 +7,7 @@
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { invalidOption } from '../errors.js';
+import { outputThreads } from './threading.js';
 
 const deflate = promisify(zlib.deflate);
 
@@ -32,8 +33,9 @@ export interface PngOptions {
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-/** PNG bytes of a raster: rows filtered on this thread, deflated on libuv's thread pool. */
+/** PNG bytes of a raster: rows filtered on this thread, deflated on libuv's thread pool (on this thread when its outputs run inline, threading.ts). */
 export async function encodePng(img: PngRaster, options: PngOptions = {}): Promise<Buffer> {
+  if (outputThreads() === 'inline') return encodePngSync(img, options);
   checkRaster(img, options);
   const filtered = subFilter(img.data, img.width, img.height, img.channels);
   return assemble(img, await deflate(filtered, deflateOptions(filtered, options)));
