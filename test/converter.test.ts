@@ -4,14 +4,17 @@
 // Tolerance: |onnx − tfjs| ≤ 1e-3 + 1e-5·|tfjs| per value (outputs are pixels and logits of magnitude up to ~10²;
 // float32 reordering of sums in the two runtimes measured ≤ 2.5e-4 here).
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../src/recon/reconstruct.js';
 import { convertTfjsGraph, SUPPORTED_OPS } from '../src/recon/models/convert.js';
 import { decodeModel } from '../src/recon/models/onnx-schema.js';
 import { ensureModel, MODEL_NAMES, sourcePackageDir, type ModelName } from '../src/recon/models/store.js';
 import { halfToFloat, parseTfjsGraph } from '../src/recon/models/tfjs-graph.js';
-import { allPhotos } from './helpers/paths.js';
+import { allPhotos, repoRoot } from './helpers/paths.js';
 import { runReference } from './helpers/tfjs-reference.js';
 
 interface Call {
@@ -67,6 +70,41 @@ describe('TFJS → ONNX converter', () => {
     const meta = Object.fromEntries((model.metadata_props ?? []).map((p) => [p.key, p.value]));
     expect(meta.source).toMatch(/^@vladmandic\/human@3\.3\.6\/models\/facemesh\.json$/);
     expect(meta.sourceHash).toBe(first.hash);
+  });
+
+  it('lets several threads of one process convert the same model into an empty cache at once', async () => {
+    // A daemon or batch starting on a fresh machine: every worker thread converts the models it lacks, and
+    // the threads share a pid. Their temporary files must never share a name: once they did (pid + ms), and a
+    // thread's rename failed with ENOENT after another had renamed the shared file away. Each thread here
+    // pins the clock to the same millisecond and records the temporary names it renames from.
+    const script = `
+      const { workerData, parentPort } = require('node:worker_threads');
+      const fs = require('node:fs');
+      Date.now = () => 1700000000000;
+      const temps = [];
+      const rename = fs.renameSync;
+      fs.renameSync = (from, to) => { temps.push(String(from)); return rename(from, to); };
+      Atomics.wait(new Int32Array(workerData.gate), 0, 0);
+      import(workerData.store).then((m) => m.ensureModel('iris', workerData.dir)).then(
+        (r) => parentPort.postMessage({ ok: r.path, temps }),
+        (e) => parentPort.postMessage({ error: String(e), temps }),
+      );`;
+    const store = pathToFileURL(path.join(repoRoot, 'dist/recon/models/store.js')).href;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'model-race-'));
+    const gate = new SharedArrayBuffer(4);
+    const threads = Array.from({ length: 4 }, () => new Worker(script, { eval: true, workerData: { gate, store, dir } }));
+    const replies = threads.map((w) => new Promise<{ ok?: string; error?: string; temps: string[] }>((resolve) => w.once('message', resolve)));
+    await new Promise((r) => setTimeout(r, 300)); // every thread waiting at the gate
+    Atomics.store(new Int32Array(gate), 0, 1);
+    Atomics.notify(new Int32Array(gate), 0);
+    const got = await Promise.all(replies);
+    await Promise.all(threads.map((w) => w.terminate()));
+    expect(got.filter((g) => g.error)).toEqual([]);
+    const temps = got.flatMap((g) => g.temps);
+    expect(temps).toHaveLength(4);
+    expect(new Set(temps).size).toBe(4);
+    expect(fs.readdirSync(dir)).toEqual([path.basename(got[0].ok!)]);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   const photos = allPhotos();

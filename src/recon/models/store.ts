@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { ErrorCodes, ReconError } from '../errors.js';
 import { convertTfjsGraph, CONVERTER_VERSION } from './convert.js';
 import { parseTfjsGraph } from './tfjs-graph.js';
-import { makeDirSync } from '../../util/fs.js';
+import { writeFileAtomicSync } from '../../util/fs.js';
 
 export const MODEL_NAMES = ['blazeface', 'facemesh', 'iris'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
@@ -81,9 +81,7 @@ export function ensureModel(name: ModelName, cacheDir = modelCacheDir()): ModelF
     name,
     metadata: { source: `${SOURCE_PACKAGE}@${version}/models/${name}.json`, sourceHash: hash, converter: String(CONVERTER_VERSION) },
   });
-  makeDirSync(cacheDir);
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  fs.writeFileSync(tmp, converted.bytes);
-  fs.renameSync(tmp, file);
+  // Worker threads of one process may convert the same model at once: the temporary name is per thread.
+  writeFileAtomicSync(file, converted.bytes);
   return { name, path: file, hash, built: true, sourceVersion: version };
 }
