@@ -443,7 +443,7 @@ describe('decodeImage bad inputs', () => {
   });
 
   it('a directory: IMAGE_DECODE_FAILED saying it is a directory', async () => {
-    await expectReconError(decodeImage(tmp), ErrorCodes.IMAGE_DECODE_FAILED, /is a directory/, /photo file/);
+    await expectReconError(decodeImage(tmp), ErrorCodes.IMAGE_DECODE_FAILED, /is a directory/, /photo file.*recon-daemon batch <folder>/);
   });
 
   it('a non-path, non-bytes input: INVALID_OPTION', async () => {

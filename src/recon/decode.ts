@@ -76,7 +76,7 @@ export async function readInput(input: string | Uint8Array): Promise<Uint8Array>
     throw new ReconError(
       ErrorCodes.IMAGE_DECODE_FAILED,
       `Expected an image file but ${shown} is a directory`,
-      'Pass the path of a photo file, not of the folder that holds it.',
+      'Pass the path of a photo file, not of the folder that holds it; for every photo in a folder, run `recon-daemon batch <folder> -o <out>`.',
       { path: resolved },
     );
   }
