@@ -3,7 +3,7 @@
 // Crop rules follow MediaPipe's face_landmark and iris_landmark graphs: face ROI = detection box (or mesh
 // bounds) × 1.5, square, rotated by the eye line; eye ROI = eye-corner distance × 2.3, square, and the
 // model sees the left eye as the right one mirrored.
-import { applyAffine, roiFromPoints, roiToImage, type Roi } from './geometry.js';
+import { applyAffine, roiFromPoints, roiToImage, type Affine, type Roi } from './geometry.js';
 import type { ModelRuntime } from './models/runtime.js';
 import type { Detection, RgbImage, Vec3 } from './types.js';
 import { warpToTensor } from './warp.js';
@@ -117,14 +117,20 @@ export async function runIris(runtime: ModelRuntime, img: RgbImage, points: Vec3
     for (let i = 0; i < 71; i++) contourZ += out[base + i * 3 + 2];
     contourZ /= 71;
     const eyeZ = (points[corners[0]][2] + points[corners[1]][2]) / 2;
-    const toImg = (o: number): Vec3 => {
-      const [x, y] = applyAffine(m, out[o], out[o + 1]);
-      return [x, y, eyeZ + (out[o + 2] - contourZ) * s];
-    };
-    for (let i = 0; i < 71; i++) contours[k].push(toImg(base + i * 3));
-    for (let i = 0; i < 5; i++) iris.push(toImg(base + 213 + i * 3));
+    for (let i = 0; i < 71; i++) contours[k].push(irisPoint(out, base + i * 3, m, eyeZ, contourZ, s));
+    for (let i = 0; i < 5; i++) iris.push(irisPoint(out, base + 213 + i * 3, m, eyeZ, contourZ, s));
   });
   return { iris, contours };
+}
+
+/**
+ * Iris model output point at offset o → image x/y, and its depth anchored to the eye corners' mesh depth.
+ * Module-level rather than a closure in the per-photo code: V8 drops a dead closure's optimised code at the
+ * next full GC and recompiles it.
+ */
+function irisPoint(out: Float32Array, o: number, toImage: Affine, eyeZ: number, contourZ: number, s: number): Vec3 {
+  const [x, y] = applyAffine(toImage, out[o], out[o + 1]);
+  return [x, y, eyeZ + (out[o + 2] - contourZ) * s];
 }
 
 /** Mesh indices of the first 16 Iris eye-contour points (lower lid outer→inner corner, then upper lid), per eye. */

@@ -50,39 +50,55 @@ export async function renderOverlay(img: RgbImage, faces: FaceResult[]): Promise
 
   const X = (v: number): number => (v - left) * scale;
   const Y = (v: number): number => (v - top) * scale;
-  const disc = (cx: number, cy: number, r: number, c: Rgb): void => {
-    for (let y = Math.max(0, Math.floor(cy - r)); y <= Math.min(h - 1, Math.ceil(cy + r)); y++) {
-      for (let x = Math.max(0, Math.floor(cx - r)); x <= Math.min(w - 1, Math.ceil(cx + r)); x++) {
-        // Coverage of the pixel centre by the disc, with a one-pixel soft edge.
-        const dx = x + 0.5 - cx;
-        const dy = y + 0.5 - cy;
-        const a = Math.min(1, r + 0.5 - Math.sqrt(dx * dx + dy * dy));
-        if (a <= 0) continue;
-        const o = (y * w + x) * 3;
-        // Uint8Array stores truncate: +0.5 rounds.
-        out[o] = out[o] * (1 - a) + c[0] * a + 0.5;
-        out[o + 1] = out[o + 1] * (1 - a) + c[1] * a + 0.5;
-        out[o + 2] = out[o + 2] * (1 - a) + c[2] * a + 0.5;
-      }
-    }
-  };
-  const line = (ax: number, ay: number, bx: number, by: number, c: Rgb): void => {
-    const n = Math.ceil(Math.hypot(bx - ax, by - ay));
-    for (let i = 0; i <= n; i++) disc(ax + ((bx - ax) * i) / n, ay + ((by - ay) * i) / n, 0.8, c);
-  };
+  const canvas: Canvas = { data: out, width: w, height: h };
   for (const f of faces) {
     const [bx, by, bw, bh] = f.box;
     const c = [X(bx), Y(by), X(bx + bw), Y(by + bh)];
-    line(c[0], c[1], c[2], c[1], BOX);
-    line(c[2], c[1], c[2], c[3], BOX);
-    line(c[2], c[3], c[0], c[3], BOX);
-    line(c[0], c[3], c[0], c[1], BOX);
+    line(canvas, c[0], c[1], c[2], c[1], BOX);
+    line(canvas, c[2], c[1], c[2], c[3], BOX);
+    line(canvas, c[2], c[3], c[0], c[3], BOX);
+    line(canvas, c[0], c[3], c[0], c[1], BOX);
     const r = Math.max(0.7, (Math.min(bw, bh) * scale) / 220);
-    for (const p of f.points ?? []) disc(X(p[0]), Y(p[1]), r, POINT);
-    for (const p of f.landmarks68 ?? []) disc(X(p[0]), Y(p[1]), r * 2, LANDMARK);
+    for (const p of f.points ?? []) disc(canvas, X(p[0]), Y(p[1]), r, POINT);
+    for (const p of f.landmarks68 ?? []) disc(canvas, X(p[0]), Y(p[1]), r * 2, LANDMARK);
   }
   const png = await encodePng({ data: out, width: w, height: h, channels: 3 }, { photo: true });
   return { png, region: [left, top, width, height], scale };
+}
+
+interface Canvas {
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+// disc and line are module-level, not closures in renderOverlay: V8 holds a closure's optimised code only
+// weakly once the closure is gone, so a fresh closure per photo was recompiled after every full GC (about
+// one per 8 photos in a batch), on the background threads that a second batch worker needs.
+
+/** A filled disc blended over the RGB canvas, with a one-pixel soft edge. */
+function disc(canvas: Canvas, cx: number, cy: number, r: number, c: Rgb): void {
+  const { data: out, width: w, height: h } = canvas;
+  for (let y = Math.max(0, Math.floor(cy - r)); y <= Math.min(h - 1, Math.ceil(cy + r)); y++) {
+    for (let x = Math.max(0, Math.floor(cx - r)); x <= Math.min(w - 1, Math.ceil(cx + r)); x++) {
+      // Coverage of the pixel centre by the disc, with a one-pixel soft edge.
+      const dx = x + 0.5 - cx;
+      const dy = y + 0.5 - cy;
+      const a = Math.min(1, r + 0.5 - Math.sqrt(dx * dx + dy * dy));
+      if (a <= 0) continue;
+      const o = (y * w + x) * 3;
+      // Uint8Array stores truncate: +0.5 rounds.
+      out[o] = out[o] * (1 - a) + c[0] * a + 0.5;
+      out[o + 1] = out[o + 1] * (1 - a) + c[1] * a + 0.5;
+      out[o + 2] = out[o + 2] * (1 - a) + c[2] * a + 0.5;
+    }
+  }
+}
+
+/** A line of small discs, one per pixel of its length. */
+function line(canvas: Canvas, ax: number, ay: number, bx: number, by: number, c: Rgb): void {
+  const n = Math.ceil(Math.hypot(bx - ax, by - ay));
+  for (let i = 0; i <= n; i++) disc(canvas, ax + ((bx - ax) * i) / n, ay + ((by - ay) * i) / n, 0.8, c);
 }
 
 /**
