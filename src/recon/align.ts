@@ -59,7 +59,10 @@ export function toCrop(points: ReadonlyArray<Vec3>, a: Alignment): Vec3[] {
   const [m0, m1, m2, m3, m4, m5] = a.matrix;
   const [r, l] = eyeCentres(points);
   const z0 = (r[2] + l[2]) / 2;
-  return points.map((p) => [m0 * p[0] + m1 * p[1] + m2, m3 * p[0] + m4 * p[1] + m5, (p[2] - z0) * a.scale]);
+  // Loops rather than map(arrow) here and below: a per-call arrow is recompiled after each full GC.
+  const out: Vec3[] = [];
+  for (const p of points) out.push([m0 * p[0] + m1 * p[1] + m2, m3 * p[0] + m4 * p[1] + m5, (p[2] - z0) * a.scale]);
+  return out;
 }
 
 /** Crop-space points → mesh space (metres, +Y up, +Z towards the camera, origin between the pupils). */
@@ -67,5 +70,7 @@ export function cropToMesh(points: ReadonlyArray<Vec3>, a: Alignment): Vec3[] {
   const k = a.metresPerPixel;
   const ox = 0.5 * a.size;
   const oy = EYE_LINE_Y * a.size;
-  return points.map((p) => [(p[0] - ox) * k, (oy - p[1]) * k, -p[2] * k]);
+  const out: Vec3[] = [];
+  for (const p of points) out.push([(p[0] - ox) * k, (oy - p[1]) * k, -p[2] * k]);
+  return out;
 }

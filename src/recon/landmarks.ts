@@ -54,7 +54,11 @@ export async function runMesh(runtime: ModelRuntime, img: RgbImage, rois: Roi[])
   }
   const mesh = out.Identity_2.data;
   const flag = out.Identity_1.data;
-  return rois.map((roi, k) => {
+  // Plain loops over the ROIs (here and in runIris): a callback written inline is a new function per photo,
+  // and V8 recompiles it after each full GC.
+  const passes: MeshPass[] = [];
+  for (let k = 0; k < rois.length; k++) {
+    const roi = rois[k];
     const m = roiToImage(roi, MESH_INPUT);
     const s = roi.size / MESH_INPUT;
     const points: Vec3[] = [];
@@ -63,8 +67,9 @@ export async function runMesh(runtime: ModelRuntime, img: RgbImage, rois: Roi[])
       const [x, y] = applyAffine(m, mesh[o], mesh[o + 1]);
       points.push([x, y, mesh[o + 2] * s]);
     }
-    return { points, presence: flag[k], roi };
-  });
+    passes.push({ points, presence: flag[k], roi });
+  }
+  return passes;
 }
 
 /** Eye ROIs (right eye first), from the mesh's eye corners. */
@@ -107,7 +112,8 @@ export async function runIris(runtime: ModelRuntime, img: RgbImage, points: Vec3
   }
   const iris: Vec3[] = [];
   const contours: [Vec3[], Vec3[]] = [[], []];
-  rois.forEach((roi, k) => {
+  for (let k = 0; k < 2; k++) {
+    const roi = rois[k];
     const m = roiToImage(roi, IRIS_INPUT, flip[k]);
     const s = roi.size / IRIS_INPUT;
     const base = k * 228;
@@ -119,7 +125,7 @@ export async function runIris(runtime: ModelRuntime, img: RgbImage, points: Vec3
     const eyeZ = (points[corners[0]][2] + points[corners[1]][2]) / 2;
     for (let i = 0; i < 71; i++) contours[k].push(irisPoint(out, base + i * 3, m, eyeZ, contourZ, s));
     for (let i = 0; i < 5; i++) iris.push(irisPoint(out, base + 213 + i * 3, m, eyeZ, contourZ, s));
-  });
+  }
   return { iris, contours };
 }
 

@@ -166,9 +166,9 @@ async function runPipeline(
 
   chosen.forEach((k, c) => {
     const pose = estimatePose(points[c]);
-    faces[k].points = points[c].map((p) => [round2(p[0]), round2(p[1]), round2(p[2])]);
+    faces[k].points = points[c].map(roundPoint3);
     faces[k].pose = pose;
-    faces[k].landmarks68 = landmarks68From(points[c], { yawDeg: pose.yaw }).map((p) => [round2(p[0]), round2(p[1])]);
+    faces[k].landmarks68 = landmarks68From(points[c], { yawDeg: pose.yaw }).map(roundPoint2);
   });
   const t4 = performance.now();
   timings.pose = t4 - t3;
@@ -188,4 +188,14 @@ async function runPipeline(
 
 function round2(v: number): number {
   return Math.round(v * 100) / 100;
+}
+
+// Module-level callbacks, not arrows written inline: an inline arrow is a new function per photo, and V8
+// recompiles such a function after each full GC (docs/benchmarks.md, "A closer look").
+function roundPoint3(p: Vec3): Vec3 {
+  return [round2(p[0]), round2(p[1]), round2(p[2])];
+}
+
+function roundPoint2(p: readonly [number, number]): [number, number] {
+  return [round2(p[0]), round2(p[1])];
 }
