@@ -1,9 +1,11 @@
 // Dense 3-D face points: FaceMesh (468 points) on a crop rotated so the eyes are level, a second pass
-// cropped from the first mesh, then Iris on each eye (10 more points → 478, MediaPipe's refined topology).
+// cropped from the first mesh (run on the crop and on its mirror image, fused), then Iris on each eye
+// (10 more points → 478, MediaPipe's refined topology).
 // Crop rules follow MediaPipe's face_landmark and iris_landmark graphs: face ROI = detection box (or mesh
 // bounds) × 1.5, square, rotated by the eye line; eye ROI = eye-corner distance × 2.3, square, and the
 // model sees the left eye as the right one mirrored.
 import { applyAffine, roiFromPoints, roiToImage, type Affine, type Roi } from './geometry.js';
+import { head } from './head-fit.js';
 import type { ModelRuntime } from './models/runtime.js';
 import type { Detection, RgbImage, Vec3 } from './types.js';
 import { warpToTensor } from './warp.js';
@@ -25,6 +27,13 @@ export interface MeshPass {
   roi: Roi;
 }
 
+export interface FusedMeshPass extends MeshPass {
+  /** Face presence of the direct and of the mirrored crop. */
+  presences: [number, number];
+  /** Mean distance between the two passes' points, as a share of the face size (ROI size / 1.5). */
+  disagreement: number;
+}
+
 /** ROI of a detection: its box, square, ×1.5, rotated by the line from the right eye to the left eye keypoint. */
 export function roiFromDetection(d: Detection): Roi {
   const [re, le] = d.keypoints;
@@ -42,10 +51,52 @@ export function roiFromMesh(points: Vec3[]): Roi {
 
 /** Run FaceMesh on several ROIs of one image in one batch. */
 export async function runMesh(runtime: ModelRuntime, img: RgbImage, rois: Roi[]): Promise<MeshPass[]> {
+  return runMeshBatch(runtime, img, rois, null);
+}
+
+/**
+ * FaceMesh on each ROI and on its mirror image, in one batch, fused. The mirrored crop shows the network the
+ * same face turned the other way; its points, mirrored back (vertex i ↔ its partner), are a second, partly
+ * independent estimate, and their mean is more accurate than either (docs/accuracy.md). How far the two
+ * disagree, and both presences, tell a face from a face-like pattern.
+ */
+export async function runMeshFused(runtime: ModelRuntime, img: RgbImage, rois: Roi[]): Promise<FusedMeshPass[]> {
+  if (!rois.length) return [];
+  const flips: boolean[] = [];
+  const both: Roi[] = [];
+  for (const roi of rois) {
+    both.push(roi, roi);
+    flips.push(false, true);
+  }
+  const passes = await runMeshBatch(runtime, img, both, flips);
+  const { mirror } = head();
+  const out: FusedMeshPass[] = [];
+  for (let k = 0; k < rois.length; k++) {
+    const a = passes[2 * k].points;
+    const b = passes[2 * k + 1].points;
+    const size = rois[k].size / FACE_SCALE;
+    const points: Vec3[] = new Array(468);
+    let gap = 0;
+    for (let i = 0; i < 468; i++) {
+      // The mirrored pass's vertex j sits where the face's vertex mirror[j] is.
+      const q = b[mirror[i]];
+      const p = a[i];
+      points[i] = [(p[0] + q[0]) / 2, (p[1] + q[1]) / 2, (p[2] + q[2]) / 2];
+      gap += Math.hypot(p[0] - q[0], p[1] - q[1]);
+    }
+    const presences: [number, number] = [passes[2 * k].presence, passes[2 * k + 1].presence];
+    out.push({ points, presence: (presences[0] + presences[1]) / 2, presences, disagreement: gap / 468 / size, roi: rois[k] });
+  }
+  return out;
+}
+
+async function runMeshBatch(runtime: ModelRuntime, img: RgbImage, rois: Roi[], flips: boolean[] | null): Promise<MeshPass[]> {
   if (!rois.length) return [];
   const per = MESH_INPUT * MESH_INPUT * 3;
   const input = runtime.buffers.acquire(per * rois.length);
-  rois.forEach((roi, k) => warpToTensor(img, roiToImage(roi, MESH_INPUT), MESH_INPUT, { scale: 1 / 255, offset: 0 }, input, k * per));
+  for (let k = 0; k < rois.length; k++) {
+    warpToTensor(img, roiToImage(rois[k], MESH_INPUT, flips ? flips[k] : false), MESH_INPUT, { scale: 1 / 255, offset: 0 }, input, k * per);
+  }
   let out;
   try {
     out = await runtime.run('facemesh', input, [rois.length, MESH_INPUT, MESH_INPUT, 3]);
@@ -59,7 +110,7 @@ export async function runMesh(runtime: ModelRuntime, img: RgbImage, rois: Roi[])
   const passes: MeshPass[] = [];
   for (let k = 0; k < rois.length; k++) {
     const roi = rois[k];
-    const m = roiToImage(roi, MESH_INPUT);
+    const m = roiToImage(roi, MESH_INPUT, flips ? flips[k] : false);
     const s = roi.size / MESH_INPUT;
     const points: Vec3[] = [];
     for (let i = 0; i < 468; i++) {

@@ -4,24 +4,33 @@ import { createRequire } from 'node:module';
 import { decodeImage, DEFAULT_MAX_PIXELS } from './decode.js';
 import { detectFaces, DETECT_DEFAULTS } from './detect.js';
 import { ErrorCodes, invalidOption, ReconError, throwIfAborted } from './errors.js';
+import { FACE_CHECK, isFace } from './face-verify.js';
+import { fitHead } from './head-fit.js';
+import { completeHiddenSide } from './hidden-side.js';
 import { landmarks68From } from './landmarks68.js';
-import { refineEyelids, roiFromDetection, roiFromMesh, runIris, runMesh } from './landmarks.js';
+import { refineEyelids, roiFromDetection, roiFromMesh, runIris, runMesh, runMeshFused, type MeshPass } from './landmarks.js';
 import { ModelRuntime, type RuntimeOptions } from './models/runtime.js';
 import { estimatePose } from './pose.js';
 import { tuneProcessForEngine } from './process-tuning.js';
-import type { DecodedImage, FaceResult, Vec3 } from './types.js';
+import type { Roi } from './geometry.js';
+import type { DecodedImage, Detection, FaceResult, Vec3 } from './types.js';
 
 export interface ReconstructOptions {
   /** Which faces get dense points: the largest (default), all, or one index into the size-sorted list. */
   faces?: 'largest' | 'all' | number;
   /** Minimum BlazeFace score (0–1), default 0.5. */
   minDetectionScore?: number;
-  /** Detections whose FaceMesh face-presence is below this (0–1) are not faces (cats, patterns), default 0.2. */
+  /**
+   * Detections whose FaceMesh face presence (mean of the direct and mirrored refining passes) is below this
+   * (0–1) are not faces (cats, patterns, objects), default 0.5; see face-verify.ts for the full rule.
+   */
   minPresence?: number;
   /** Decoded-pixel limit, default 50 000 000. */
   maxPixels?: number;
-  /** Second FaceMesh pass cropped from the first mesh (default true). */
+  /** Second FaceMesh pass cropped from the first mesh, on the crop and its mirror image (default true). */
   refine?: boolean;
+  /** Complete the hidden side of faces turned past 25° from the seen side, and correct their yaw (default true). */
+  completeHidden?: boolean;
   /** Iris refinement (478 points; default true). Without it `points` has 468 entries. */
   iris?: boolean;
   signal?: AbortSignal;
@@ -58,7 +67,9 @@ export interface ReconstructResult {
   versions: Record<string, string>;
 }
 
-export const DEFAULT_MIN_PRESENCE = 0.2;
+export const DEFAULT_MIN_PRESENCE = FACE_CHECK.minPresence;
+/** First-pass presence below which a detection is dropped without the (costlier) refining passes. */
+const PREFILTER_PRESENCE = 0.2;
 
 const PACKAGE_VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
@@ -117,19 +128,33 @@ async function runPipeline(
   throwIfAborted(signal);
 
   const detections = await detectFaces(runtime, img, { minScore: options.minDetectionScore ?? DETECT_DEFAULTS.minScore });
-  // Every detection gets one FaceMesh pass (one batch): its face-presence score tells faces from
-  // face-like things, which BlazeFace alone confuses (a cat's face scores 0.75 there).
+  // Every detection gets one FaceMesh pass (one batch) on its box, then, unless its presence is already
+  // hopeless, the refining pass cropped from that mesh, on the crop and on its mirror image (one batch). The
+  // refined presences and the agreement of the two views tell faces from face-like things (face-verify.ts);
+  // BlazeFace alone confuses them (a cat's face scores 0.75 there).
   const firstPass = await runMesh(runtime, img, detections.map(roiFromDetection));
   const minPresence = options.minPresence ?? DEFAULT_MIN_PRESENCE;
-  const kept = detections
-    .map((d, k) => ({ d, pass: firstPass[k] }))
-    .filter((f) => f.pass.presence >= minPresence);
+  const refine = options.refine ?? true;
+  const candidates: { d: Detection; pass: MeshPass }[] = [];
+  for (let k = 0; k < detections.length; k++) {
+    if (firstPass[k].presence >= Math.min(PREFILTER_PRESENCE, minPresence)) candidates.push({ d: detections[k], pass: firstPass[k] });
+  }
+  const kept: { d: Detection; pass: MeshPass }[] = [];
+  if (refine) {
+    const rois: Roi[] = [];
+    for (const c of candidates) rois.push(roiFromMesh(c.pass.points));
+    const fused = await runMeshFused(runtime, img, rois);
+    for (let k = 0; k < candidates.length; k++) if (isFace(fused[k], candidates[k].d.box[2], minPresence)) kept.push({ d: candidates[k].d, pass: fused[k] });
+  } else {
+    for (const c of candidates) if (c.pass.presence >= minPresence) kept.push(c);
+  }
   const t2 = performance.now();
   timings.detect = t2 - t1;
   options.onProgress?.({ stage: 'detect', fraction: 0.5 });
   throwIfAborted(signal);
 
-  const faces: FaceResult[] = kept.map(({ d, pass }) => ({ ...d, presence: pass.presence }));
+  const faces: FaceResult[] = [];
+  for (const { d, pass } of kept) faces.push({ ...d, presence: round3(pass.presence) });
   const want = options.faces ?? 'largest';
   let chosen: number[];
   if (want === 'all') chosen = faces.map((_, k) => k);
@@ -146,30 +171,29 @@ async function runPipeline(
     chosen = [want];
   }
 
-  const refine = options.refine ?? true;
-  const meshes = refine ? await runMesh(runtime, img, chosen.map((k) => roiFromMesh(kept[k].pass.points))) : chosen.map((k) => kept[k].pass);
   const points: Vec3[][] = [];
   for (let c = 0; c < chosen.length; c++) {
     throwIfAborted(signal);
-    const pts = meshes[c].points;
+    let pts = kept[chosen[c]].pass.points.slice();
     if (options.iris ?? true) {
       const eyes = await runIris(runtime, img, pts);
       refineEyelids(pts, eyes.contours);
       pts.push(...eyes.iris);
     }
+    if (options.completeHidden ?? true) pts = completeHiddenSide(pts, fitHead(pts));
     points.push(pts);
-    faces[chosen[c]].presence = meshes[c].presence;
   }
   const t3 = performance.now();
   timings.landmarks = t3 - t2;
   options.onProgress?.({ stage: 'landmarks', fraction: 0.9 });
 
-  chosen.forEach((k, c) => {
+  for (let c = 0; c < chosen.length; c++) {
+    const k = chosen[c];
     const pose = estimatePose(points[c]);
-    faces[k].points = points[c].map(roundPoint3);
+    faces[k].points = roundPoints3(points[c]);
     faces[k].pose = pose;
-    faces[k].landmarks68 = landmarks68From(points[c], { yawDeg: pose.yaw }).map(roundPoint2);
-  });
+    faces[k].landmarks68 = roundPoints2(landmarks68From(points[c], { yawDeg: pose.yaw }));
+  }
   const t4 = performance.now();
   timings.pose = t4 - t3;
   timings.total = t4 - t0;
@@ -190,12 +214,20 @@ function round2(v: number): number {
   return Math.round(v * 100) / 100;
 }
 
-// Module-level callbacks, not arrows written inline: an inline arrow is a new function per photo, and V8
-// recompiles such a function after each full GC (docs/benchmarks.md, "A closer look").
-function roundPoint3(p: Vec3): Vec3 {
-  return [round2(p[0]), round2(p[1]), round2(p[2])];
+function round3(v: number): number {
+  return Math.round(v * 1000) / 1000;
 }
 
-function roundPoint2(p: readonly [number, number]): [number, number] {
-  return [round2(p[0]), round2(p[1])];
+// Plain loops, not callbacks written inline: an inline arrow is a new function per photo, and V8 recompiles
+// such a function after each full GC (docs/benchmarks.md, "A closer look").
+function roundPoints3(ps: ReadonlyArray<Vec3>): Vec3[] {
+  const out: Vec3[] = new Array(ps.length);
+  for (let i = 0; i < ps.length; i++) out[i] = [round2(ps[i][0]), round2(ps[i][1]), round2(ps[i][2])];
+  return out;
+}
+
+function roundPoints2(ps: ReadonlyArray<readonly [number, number]>): [number, number][] {
+  const out: [number, number][] = new Array(ps.length);
+  for (let i = 0; i < ps.length; i++) out[i] = [round2(ps[i][0]), round2(ps[i][1])];
+  return out;
 }
