@@ -56,12 +56,13 @@ describe('reconstructToFolder', () => {
 
   it('writes no images for a failing verdict, but says why; --force writes them anyway', async () => {
     const dir = tmp();
-    const { result } = await reconstructToFolder(engine, casePath('cameraman_greyscale.png'), dir);
+    const strict = { yawFail: 50 };
+    const { result } = await reconstructToFolder(engine, casePath('cameraman_greyscale.png'), dir, { quality: strict });
     expect(result.quality!.verdict).toBe('fail');
     expect(result.quality!.checks.find((c) => c.severity === 'fail')!.code).toBe('POSE_TOO_LARGE');
     expect(fs.readdirSync(dir).sort()).toEqual(['overlay.png', 'result.json']);
     const forced = tmp();
-    await reconstructToFolder(engine, casePath('cameraman_greyscale.png'), forced, { force: true });
+    await reconstructToFolder(engine, casePath('cameraman_greyscale.png'), forced, { force: true, quality: strict });
     expect(fs.readdirSync(forced)).toContain('structure.png');
   });
 

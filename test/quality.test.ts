@@ -33,15 +33,24 @@ describe('quality verdict', () => {
   it.each([
     ['aflw2000_image02420.jpg', landmarkPhoto('aflw2000_image02420.jpg')],
     ['cameraman_greyscale.png', casePath('cameraman_greyscale.png')],
-  ])('fails a heavily turned face (%s) with POSE_TOO_LARGE', async (_n, file) => {
+  ])('warns about a strongly turned face (%s) and says its far side is completed; fails it past yawFail', async (_n, file) => {
     const q = await quality(file);
-    expect(q.verdict).toBe('fail');
     const c = check(q, 'POSE_TOO_LARGE');
-    expect(c.severity).toBe('fail');
-    expect(c.value).toBeGreaterThan(DEFAULT_THRESHOLDS.yawFail);
-    expect(c.threshold).toBe(DEFAULT_THRESHOLDS.yawFail);
-    expect(c.message).toMatch(/turned too far/);
-    expect(c.hint).toMatch(/faces the camera/);
+    expect(c.severity).toBe('warn');
+    expect(c.value).toBeGreaterThan(55);
+    expect(c.value).toBeLessThan(DEFAULT_THRESHOLDS.yawFail);
+    expect(c.threshold).toBe(DEFAULT_THRESHOLDS.yawWarn);
+    expect(c.message).toMatch(/completed from the side it saw/);
+    const strict = check(await quality(file, { yawFail: 50 }), 'POSE_TOO_LARGE');
+    expect(strict.severity).toBe('fail');
+    expect(strict.threshold).toBe(50);
+    expect(strict.message).toMatch(/turned too far/);
+    expect(strict.hint).toMatch(/faces the camera/);
+  });
+
+  it('measures the pupil distance in 3-D, so a turned face is not taken for a small one', async () => {
+    const c = check(await quality(casePath('cameraman_greyscale.png')), 'LOW_RESOLUTION');
+    expect(c.severity).not.toBe('fail');
   });
 
   it('warns about a moderately turned face and lets the limit be overridden', async () => {

@@ -238,3 +238,13 @@ export function landmarks68From(points: ReadonlyArray<P3>, opts: Landmarks68Opti
     return [x / wsum, y / wsum];
   });
 }
+
+/**
+ * The left-right mirror of the 68 iBUG points: MIRROR_68[k] is the point that k becomes when the face is
+ * mirrored (jaw 0 ↔ 16, brows 17 ↔ 26, eye corners 36 ↔ 45, mouth corners 48 ↔ 54 …; midline points map to
+ * themselves). Used to compare a photo's landmarks with its mirror image's (scripts/eval.ts).
+ */
+export const MIRROR_68: ReadonlyArray<number> = [
+  16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 27, 28, 29, 30, 35, 34, 33, 32, 31, 45,
+  44, 43, 42, 47, 46, 39, 38, 37, 36, 41, 40, 54, 53, 52, 51, 50, 49, 48, 59, 58, 57, 56, 55, 64, 63, 62, 61, 60, 67, 66, 65,
+];

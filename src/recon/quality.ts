@@ -3,6 +3,7 @@
 // table, are documented in docs/quality.md with their reasoning, and can be overridden per call.
 import { canonicalAlignment, eyeCentres, type Alignment } from './align.js';
 import type { FaceResult, RgbImage, Vec2, Vec3 } from './types.js';
+import { MIRROR_68 } from './landmarks68.js';
 import { warpToTensor } from './warp.js';
 import type { Affine } from './geometry.js';
 
@@ -51,7 +52,7 @@ export interface QualityThresholds {
   /** |pitch| in degrees. */
   pitchWarn: number;
   pitchFail: number;
-  /** Pupil distance in source pixels. */
+  /** Pupil distance in source pixels (measured in 3-D, so it does not shrink as the head turns). */
   ipdWarn: number;
   ipdFail: number;
   /** Sharpness: variance of the Laplacian over variance of the grey level, face region, 128-px canonical crop. */
@@ -68,11 +69,11 @@ export interface QualityThresholds {
 }
 
 export const DEFAULT_THRESHOLDS: QualityThresholds = {
-  minPresence: 0.5,
-  yawWarn: 25,
-  yawFail: 40,
+  minPresence: 0.8,
+  yawWarn: 30,
+  yawFail: 75,
   pitchWarn: 25,
-  pitchFail: 40,
+  pitchFail: 45,
   ipdWarn: 36,
   ipdFail: 12,
   sharpnessWarn: 0.06,
@@ -137,18 +138,24 @@ export function assessQuality(input: QualityInput, overrides: Partial<QualityThr
   else {
     const yawWorse = yaw / t.yawWarn >= pitch / t.pitchWarn;
     const limit = yawWorse ? (poseSev === 'fail' ? t.yawFail : t.yawWarn) : poseSev === 'fail' ? t.pitchFail : t.pitchWarn;
+    const turned = `yaw ${pose.yaw.toFixed(0)}°, pitch ${pose.pitch.toFixed(0)}°`;
     bad(
       'POSE_TOO_LARGE',
       poseSev,
       yawWorse ? yaw : pitch,
       limit,
-      `The head is turned too far for a front view (yaw ${pose.yaw.toFixed(0)}°, pitch ${pose.pitch.toFixed(0)}°; limit ${limit}°)`,
-      'Use a photo where the person faces the camera; the far side of a turned face is guessed, not seen.',
+      poseSev === 'fail'
+        ? `The head is turned too far to reconstruct reliably (${turned}; limit ${limit}°)`
+        : `The head is turned (${turned}; above ${limit}°): the side the camera did not see is completed from the side it saw`,
+      poseSev === 'fail'
+        ? 'Use a photo where the person faces the camera more: beyond this angle most of the face is hidden and guessed.'
+        : 'For the most faithful result use a photo where the person faces the camera; a three-quarter view works but its far side is mirrored.',
     );
   }
 
   const [re, le] = eyeCentres(points);
-  const ipd = Math.hypot(le[0] - re[0], le[1] - re[1]);
+  // In 3-D (z is on the x/y pixel scale), so a turned face is not taken for a small one.
+  const ipd = Math.hypot(le[0] - re[0], le[1] - re[1], le[2] - re[2]);
   if (ipd < t.ipdFail)
     bad('LOW_RESOLUTION', 'fail', ipd, t.ipdFail, `The face is too small: ${ipd.toFixed(0)} px between the pupils (minimum ${t.ipdFail})`, 'Use a photo where the face is larger: crop closer or use a higher-resolution original.');
   else if (ipd < t.ipdWarn)
@@ -237,13 +244,8 @@ export function faceRegionStats(image: RgbImage, points: ReadonlyArray<Vec3>): {
 }
 
 /** iBUG-68 mirror pairs (subject's right ↔ left). */
-const MIRROR_68: Array<[number, number]> = [
-  ...Array.from({ length: 8 }, (_, i): [number, number] => [i, 16 - i]),
-  [17, 26], [18, 25], [19, 24], [20, 23], [21, 22],
-  [31, 35], [32, 34],
-  [36, 45], [37, 44], [38, 43], [39, 42], [40, 47], [41, 46],
-  [48, 54], [49, 53], [50, 52], [59, 55], [58, 56], [60, 64], [61, 63], [67, 65],
-];
+/** The 68 landmarks' mirror pairs (each pair once; midline points left out). */
+const MIRROR_PAIRS: Array<[number, number]> = MIRROR_68.flatMap((j, i): Array<[number, number]> => (i < j ? [[i, j]] : []));
 
 /** Mean distance between each landmark and its mirror partner reflected about the face's midline, in pupil distances (eye line made level first). */
 export function asymmetry(l68: ReadonlyArray<Vec2>, points: ReadonlyArray<Vec3>): number {
@@ -259,8 +261,8 @@ export function asymmetry(l68: ReadonlyArray<Vec2>, points: ReadonlyArray<Vec3>)
   // head's shift is not counted as asymmetry.
   const mid = [27, 28, 29, 30, 33, 8].reduce((t, i) => t + level[i][0], 0) / 6;
   let total = 0;
-  for (const [i, j] of MIRROR_68) {
+  for (const [i, j] of MIRROR_PAIRS) {
     total += Math.hypot(level[i][0] - mid + (level[j][0] - mid), level[i][1] - level[j][1]);
   }
-  return total / MIRROR_68.length / ipd;
+  return total / MIRROR_PAIRS.length / ipd;
 }
