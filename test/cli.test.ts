@@ -119,11 +119,13 @@ describe('recon-daemon reconstruct', () => {
 
   it('passes --outputs, --size and --quality through, and prints the flagged checks with hints', () => {
     const out = tmp();
-    const r = run(['reconstruct', casePath('cameraman_greyscale.png'), '--outputs', 'structure', '--size', '128', '--quality', 'yawFail=80', '--quality', 'pitchFail=80', '-o', out]);
+    // The side view (yaw ≈ 64°, pitch ≈ −27°) warns by default; yawWarn=70 leaves only the pitch, against a limit of 20°.
+    const r = run(['reconstruct', casePath('cameraman_greyscale.png'), '--outputs', 'structure', '--size', '128', '--quality', 'yawWarn=70', '--quality', 'pitchWarn=20', '-o', out]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^warn /);
     expect(r.stdout).toContain('warn POSE_TOO_LARGE');
-    expect(r.stdout).toContain('hint: Use a photo where the person faces the camera');
+    expect(r.stdout).toMatch(/POSE_TOO_LARGE: The head is turned \(yaw \d+°, pitch -?\d+°; above 20°\)/);
+    expect(r.stdout).toContain('hint: For the most faithful result use a photo where the person faces the camera');
     expect(fs.readdirSync(path.join(out, 'cameraman_greyscale')).sort()).toEqual(['result.json', 'structure.png']);
     const bad = run(['reconstruct', 'examples/astronaut.png', '--outputs', 'structure,stl', '-o', tmp()]);
     expect(bad.status).toBe(1);

@@ -647,8 +647,6 @@ namespace ReconDaemon.Client
         private void OnTransportClosed(ITransport transport, int generation)
         {
             string why = transport.CloseDescription ?? "connection closed";
-            FailPending(generation, ReconDaemonException.Client(ErrorCodes.ConnectionLost, "The connection to recon-daemon closed (" + why + ")",
-                "The daemon stopped or the connection dropped; the client reconnects by itself. Try again in a moment."));
             bool current;
             bool reconnect;
             lock (_gate)
@@ -657,9 +655,16 @@ namespace ReconDaemon.Client
                 if (current) _transport = null;
                 reconnect = current && !_closed && !_disposed && _options.AutoReconnect;
             }
+            // The state changes before the pending requests fail, so code that awaits one of them sees the client
+            // disconnected (it raced under load when the requests failed first).
+            if (current)
+            {
+                _log.Log(LogLevel.Info, "Disconnected from recon-daemon (" + why + ")" + (reconnect ? "; reconnecting" : ""));
+                SetState(ConnectionState.Disconnected);
+            }
+            FailPending(generation, ReconDaemonException.Client(ErrorCodes.ConnectionLost, "The connection to recon-daemon closed (" + why + ")",
+                "The daemon stopped or the connection dropped; the client reconnects by itself. Try again in a moment."));
             if (!current) return;
-            _log.Log(LogLevel.Info, "Disconnected from recon-daemon (" + why + ")" + (reconnect ? "; reconnecting" : ""));
-            SetState(ConnectionState.Disconnected);
             if (reconnect)
             {
                 StartReconnectLoop(immediately: false);
