@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { reconstruct } from '../src/recon/index.js';
 import type { FaceResult, Vec2 } from '../src/recon/types.js';
 import { centreInside, iou, mean, nmeBox, nmeInterocular, type Box } from '../src/recon/metrics.js';
+import { fitHead } from '../src/recon/head-fit.js';
 import { landmarks68From, MESH_TO_68_SOURCE } from '../src/recon/landmarks68.js';
 import {
   mirroredPhoto,
@@ -284,7 +285,7 @@ async function main(): Promise<void> {
         nmeIo: det ? nmeInterocular(det.landmarks68, a.landmarks) : null,
         regions: det ? regionErrors(det.landmarks68, a.landmarks, a.bbox_landmarks) : null,
         nmeBoxSilhouette: det
-          ? nmeBox(landmarks68From(det.points, { yawDeg: det.pose.yaw, silhouette: true }), a.landmarks, a.bbox_landmarks)
+          ? nmeBox(landmarks68From(det.points, { yawDeg: det.pose.yaw, silhouette: true, head: fitHead(det.points) }), a.landmarks, a.bbox_landmarks)
           : null,
         yawDeg: datasetYaw ?? ourYaw,
         yawSource: datasetYaw !== undefined ? 'dataset' : ourYaw !== null ? 'estimate' : 'none',

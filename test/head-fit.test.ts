@@ -5,14 +5,15 @@ import { fitHead, head, HEAD_VERTICES, yawOf } from '../src/recon/head-fit.js';
 import { completeHiddenSide, completionWeight, yawCorrection } from '../src/recon/hidden-side.js';
 import { apply3, applySimilarity, det3, mul3, procrustes, rotationY, svd3, transpose3, type Mat3 } from '../src/recon/math3.js';
 import { isFace } from '../src/recon/face-verify.js';
+import { JAW_DEPTH, landmarks68From } from '../src/recon/landmarks68.js';
 import type { Vec3 } from '../src/recon/types.js';
 
 const DEG = Math.PI / 180;
 const rotX = (a: number): Mat3 => [1, 0, 0, 0, Math.cos(a), -Math.sin(a), 0, Math.sin(a), Math.cos(a)];
 const rotZ = (a: number): Mat3 => [Math.cos(a), -Math.sin(a), 0, Math.sin(a), Math.cos(a), 0, 0, 0, 1];
 
-/** Head → camera rotation: yaw (pose.ts sign: > 0 turns the face towards the image's right), then pitch, then roll. */
-const rotation = (yawDeg: number, pitchDeg = 0, rollDeg = 0): Mat3 => mul3(rotZ(rollDeg * DEG), mul3(rotX(pitchDeg * DEG), rotationY(-yawDeg * DEG)));
+/** Head → camera rotation, pose.ts signs (yaw > 0 turns the face towards the image's right, pitch > 0 tilts it chin-up): yaw, then pitch, then roll. */
+const rotation = (yawDeg: number, pitchDeg = 0, rollDeg = 0): Mat3 => mul3(rotZ(rollDeg * DEG), mul3(rotX(-pitchDeg * DEG), rotationY(-yawDeg * DEG)));
 
 /** The head model seen under `rotation(...)`, scaled to `s` px per eye-corner distance. */
 function view(yawDeg: number, pitchDeg = 0, rollDeg = 0, s = 100): Vec3[] {
@@ -137,5 +138,23 @@ describe('isFace', () => {
     expect(isFace({ presence: 0.7, disagreement: 0.02 }, 15)).toBe(false);
     expect(isFace({ presence: 0.45, disagreement: 0.01 }, 100)).toBe(false);
     expect(isFace({ presence: 0.45, disagreement: 0.01 }, 100, 0.4)).toBe(true);
+  });
+});
+
+describe('landmarks68From with the head pose', () => {
+  it('moves the jaw of a chin-up face down to the mandible edge, and leaves frontal and chin-down faces alone', () => {
+    for (const [pitch, moves] of [[0, false], [-20, false], [30, true]] as const) {
+      const pts = view(0, pitch);
+      const plain = landmarks68From(pts);
+      const posed = landmarks68From(pts, { head: fitHead(pts) });
+      expect(posed[8][1], `chin at pitch ${pitch}`).toBeCloseTo(plain[8][1], 6);
+      for (let k = 17; k < 68; k++) expect(posed[k]).toEqual(plain[k]);
+      const drop = posed[0][1] - plain[0][1];
+      if (moves) {
+        // 100 px per head unit, JAW_DEPTH units behind, seen at sin(30°).
+        expect(drop).toBeCloseTo(100 * JAW_DEPTH * Math.sin(30 * DEG), 0);
+        expect(posed[4][1] - plain[4][1]).toBeCloseTo(drop / 2, 1);
+      } else expect(Math.abs(drop)).toBeLessThan(1e-6);
+    }
   });
 });

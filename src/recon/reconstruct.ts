@@ -5,7 +5,7 @@ import { decodeImage, DEFAULT_MAX_PIXELS } from './decode.js';
 import { detectFaces, DETECT_DEFAULTS } from './detect.js';
 import { ErrorCodes, invalidOption, ReconError, throwIfAborted } from './errors.js';
 import { FACE_CHECK, isFace } from './face-verify.js';
-import { fitHead } from './head-fit.js';
+import { fitHead, type HeadFit } from './head-fit.js';
 import { completeHiddenSide } from './hidden-side.js';
 import { landmarks68From } from './landmarks68.js';
 import { refineEyelids, roiFromDetection, roiFromMesh, runIris, runMesh, runMeshFused, type MeshPass } from './landmarks.js';
@@ -172,6 +172,7 @@ async function runPipeline(
   }
 
   const points: Vec3[][] = [];
+  const fits: HeadFit[] = [];
   for (let c = 0; c < chosen.length; c++) {
     throwIfAborted(signal);
     let pts = kept[chosen[c]].pass.points.slice();
@@ -180,8 +181,16 @@ async function runPipeline(
       refineEyelids(pts, eyes.contours);
       pts.push(...eyes.iris);
     }
-    if (options.completeHidden ?? true) pts = completeHiddenSide(pts, fitHead(pts));
+    let fit = fitHead(pts);
+    if (options.completeHidden ?? true) {
+      const completed = completeHiddenSide(pts, fit);
+      if (completed !== pts) {
+        pts = completed;
+        fit = fitHead(pts);
+      }
+    }
     points.push(pts);
+    fits.push(fit);
   }
   const t3 = performance.now();
   timings.landmarks = t3 - t2;
@@ -192,7 +201,7 @@ async function runPipeline(
     const pose = estimatePose(points[c]);
     faces[k].points = roundPoints3(points[c]);
     faces[k].pose = pose;
-    faces[k].landmarks68 = roundPoints2(landmarks68From(points[c], { yawDeg: pose.yaw }));
+    faces[k].landmarks68 = roundPoints2(landmarks68From(points[c], { yawDeg: pose.yaw, head: fits[c] }));
   }
   const t4 = performance.now();
   timings.pose = t4 - t3;
