@@ -5,6 +5,9 @@
 //
 // `--faces all`: the first job reconstructs the largest face; a photo with more faces then gets one job per
 // face (faces: 0, 1, …), which replace the first.
+//
+// The jobs go through a DaemonJobs: a WebSocket client (here), or the daemon's own job manager when the daemon
+// itself consumes a queue (src/cluster/daemon-consumer.ts).
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ReconClient } from '../client/client.js';
@@ -16,32 +19,66 @@ import { makeDir } from '../util/fs.js';
 
 const BUSY_RETRY_MS = 250;
 
+/** Where the daemon runner's jobs go. */
+export interface DaemonJobs {
+  /** "the daemon at ws://…". */
+  readonly where: string;
+  readonly workers: number;
+  readonly maxQueue: number;
+  /**
+   * Reconstruct one photo by path into a job folder; resolves with that folder. Rejects with an RpcError: before
+   * `onJobId` when refused at submission (SERVER_BUSY…), after it when the job failed (`data.dir`: a folder
+   * with the result.json that says why).
+   */
+  reconstruct(abs: string, options: ReconstructOptions, onJobId: (jobId: string) => void): Promise<{ dir: string }>;
+  cancel(jobId: string): void;
+  /** Called once if the jobs can no longer be reached (the connection closed). */
+  onBroken(listener: (e: RunnerBrokenError) => void): void;
+  close(): Promise<void>;
+}
+
+/** DaemonJobs over a WebSocket client of the running daemon. */
+export function clientJobs(client: ReconClient, url: string): DaemonJobs {
+  return {
+    where: `the daemon at ${url}`,
+    get workers() {
+      return client.initializeResult?.capabilities.workers ?? 1;
+    },
+    get maxQueue() {
+      return client.initializeResult?.capabilities.limits.maxQueue ?? 100;
+    },
+    reconstruct: (abs, options, onJobId) => client.reconstruct({ path: abs }, options, { onJobId }),
+    cancel: (jobId) => void client.request(JobCancel.method, { jobId }).catch(() => undefined),
+    onBroken: (listener) =>
+      client.onClose((code) =>
+        listener(new RunnerBrokenError(`The connection to the daemon closed (${code})`, 'Start the daemon again (`recon-daemon start`) and rerun the batch: it resumes where it stopped.')),
+      ),
+    close: () => client.close(),
+  };
+}
+
 export class DaemonRunner implements Runner {
   readonly kind = 'daemon' as const;
   private readonly jobs = new Set<string>();
   private broken: RunnerBrokenError | undefined;
+  private readonly daemon: DaemonJobs;
 
-  constructor(
-    private readonly client: ReconClient,
-    readonly url: string,
-  ) {
-    client.onClose((code) => {
-      this.broken ??= new RunnerBrokenError(`The connection to the daemon closed (${code})`, 'Start the daemon again (`recon-daemon start`) and rerun the batch: it resumes where it stopped.');
-    });
+  constructor(client: ReconClient | DaemonJobs, url = '') {
+    this.daemon = 'reconstruct' in client && 'where' in client ? client : clientJobs(client, url);
+    this.daemon.onBroken((e) => (this.broken ??= e));
   }
 
   get workers(): number {
-    return this.client.initializeResult?.capabilities.workers ?? 1;
+    return this.daemon.workers;
   }
 
   get description(): string {
-    return `the daemon at ${this.url} (${this.workers} worker${this.workers === 1 ? '' : 's'})`;
+    return `${this.daemon.where} (${this.workers} worker${this.workers === 1 ? '' : 's'})`;
   }
 
   /** Two photos per daemon worker, within the daemon's queue limit. */
   get concurrency(): number {
-    const maxQueue = this.client.initializeResult?.capabilities.limits.maxQueue ?? 100;
-    return Math.max(1, Math.min(this.workers * 2, this.workers + maxQueue));
+    return Math.max(1, Math.min(this.workers * 2, this.workers + this.daemon.maxQueue));
   }
 
   private async job(abs: string, options: ReconstructOptions, dest: string): Promise<RpcError | undefined> {
@@ -49,11 +86,9 @@ export class DaemonRunner implements Runner {
       if (this.broken) throw this.broken;
       let jobId: string | undefined;
       try {
-        const r = await this.client.reconstruct({ path: abs }, options, {
-          onJobId: (id) => {
-            jobId = id;
-            this.jobs.add(id);
-          },
+        const r = await this.daemon.reconstruct(abs, options, (id) => {
+          jobId = id;
+          this.jobs.add(id);
         });
         await moveFolder(r.dir, dest);
         return undefined;
@@ -115,11 +150,11 @@ export class DaemonRunner implements Runner {
   }
 
   cancelAll(): void {
-    for (const jobId of this.jobs) void this.client.request(JobCancel.method, { jobId }).catch(() => undefined);
+    for (const jobId of this.jobs) this.daemon.cancel(jobId);
   }
 
   async close(): Promise<void> {
-    await this.client.close();
+    await this.daemon.close();
   }
 }
 

@@ -1,27 +1,23 @@
 // One batch run over an output folder: a queue of input files, `concurrency` slots that each take the next
 // file, hash it, skip it if its state says it is done (same content hash, same options key, outputs present),
-// otherwise have the runner reconstruct it into a temp folder and commit it:
-//
-//   1. remove the photo's old state file (from here on a rerun would redo it),
-//   2. remove its old files that the new result does not overwrite,
-//   3. rename each new file into place, each result.json after its face's other files,
-//   4. write its new state file atomically (the commit point).
+// otherwise have the runner reconstruct it into a temp folder and commit it (commit.ts: old state removed,
+// stale files removed, new files renamed in, new state written last). With a remote runner (the queue,
+// src/cluster) a worker elsewhere reconstructs and commits the photo the same way and reports its state entry.
 //
 // A run killed at any point leaves either a state file describing complete outputs, or none (then the photo is
 // redone and its files overwritten). The manifests are rebuilt from the records every `manifestIntervalMs`
 // and at the end; `watch` uses the same run with `continuous` set, fed by a file watcher.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { OUTPUT_FILES } from '../recon/outputs/kinds.js';
+import { commitPhoto, isDone, reconstructPhoto, type PhotoWork } from './commit.js';
 import { sha256File, readErrorInfo } from './hash.js';
 import type { InputFile } from './inputs.js';
-import { NameRegistry, PAIRS_FOLDERS, placeFile } from './layout.js';
+import { NameRegistry, PAIRS_FOLDERS } from './layout.js';
 import { summarise, writeManifests, type Summary } from './manifest.js';
-import { engineOptions, optionsKey, type BatchOptions } from './options.js';
-import { buildRecord, RETRY_CODES, unreadableRecord, type ManifestRecord, type Status } from './record.js';
-import { CANCELLED, type Runner } from './runner.js';
-import { STATE_VERSION, type BatchState, type StateEntry } from './state.js';
-import { makeDir } from '../util/fs.js';
+import { optionsKey, type BatchOptions } from './options.js';
+import { unreadableRecord, type ManifestRecord, type Status } from './record.js';
+import { isRemote, type RemoteRunner, type Runner } from './runner.js';
+import type { BatchState } from './state.js';
 
 export interface Progress {
   /** Input files known (grows in watch mode). */
@@ -52,7 +48,7 @@ export interface PhotoEvent {
 export interface BatchRunConfig {
   outDir: string;
   options: BatchOptions;
-  runner: Runner;
+  runner: Runner | RemoteRunner;
   state: BatchState;
   /** Redo every photo, even those already done. */
   redo?: boolean;
@@ -75,14 +71,11 @@ export interface RunResult {
   error?: Error;
 }
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    await fs.access(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** Files hashed at once: a remote runner keeps thousands of photos in flight, but not thousands of open files. */
+const HASH_SLOTS = 8;
+
+/** `face-N` names: a folder of another photo's extra face, or a photo of that name (layout.ts). */
+const FACE_NAME = /^(.*)\/face-\d+$/;
 
 export class BatchRun {
   readonly records = new Map<string, ManifestRecord>();
@@ -92,6 +85,10 @@ export class BatchRun {
   private readonly again = new Map<string, InputFile>();
   private readonly names = new NameRegistry();
   private readonly nameOf = new Map<string, string>();
+  /** Lower-cased name → the lower-cased `<name>/face-N` names of photos (so an extra-face folder is not removed as stale). */
+  private readonly faceNames = new Map<string, Set<string>>();
+  private hashing = 0;
+  private hashWaiters: Array<() => void> = [];
   private readonly key: string;
   private readonly counts: Record<Status, number> = { ok: 0, warned: 0, failed: 0, filtered: 0 };
   private waiters: Array<() => void> = [];
@@ -111,7 +108,18 @@ export class BatchRun {
 
   constructor(private readonly cfg: BatchRunConfig) {
     this.key = optionsKey(cfg.options);
-    for (const e of cfg.state.entries.values()) this.names.claim(e.name, e.source);
+    for (const e of cfg.state.entries.values()) {
+      this.names.claim(e.name, e.source);
+      this.indexName(e.name);
+    }
+  }
+
+  private indexName(name: string): void {
+    const m = FACE_NAME.exec(name.toLowerCase());
+    if (!m) return;
+    let set = this.faceNames.get(m[1]);
+    if (!set) this.faceNames.set(m[1], (set = new Set()));
+    set.add(m[0]);
   }
 
   get optionsKey(): string {
@@ -127,7 +135,11 @@ export class BatchRun {
         this.again.set(f.source, f);
         continue;
       }
-      if (!this.nameOf.has(f.source)) this.nameOf.set(f.source, this.cfg.state.entries.get(f.source)?.name ?? this.names.assign(f.source));
+      if (!this.nameOf.has(f.source)) {
+        const name = this.cfg.state.entries.get(f.source)?.name ?? this.names.assign(f.source);
+        this.nameOf.set(f.source, name);
+        this.indexName(name);
+      }
       this.queued.add(f.source);
       this.queue.push(f);
       added++;
@@ -248,44 +260,53 @@ export class BatchRun {
     this.cfg.onPhoto?.({ source: record.source, record, skipped }, this.progress());
   }
 
+  private async hash(file: string): Promise<string> {
+    while (this.hashing >= HASH_SLOTS) await new Promise<void>((r) => this.hashWaiters.push(r));
+    this.hashing++;
+    try {
+      return await sha256File(file);
+    } finally {
+      this.hashing--;
+      this.hashWaiters.shift()?.();
+    }
+  }
+
   private async process(f: InputFile): Promise<void> {
     const { state, options: o, outDir, runner } = this.cfg;
     this.inflight.add(f.source);
     try {
       let sha: string;
       try {
-        sha = await sha256File(f.abs);
+        sha = await this.hash(f.abs);
       } catch (e) {
         // Unreadable: a manifest line, no state (tried again on the next run).
         this.finish(unreadableRecord(f.source, readErrorInfo(e, f.source)), false);
         return;
       }
       const entry = state.entries.get(f.source);
-      if (!this.cfg.redo && entry && entry.sha256 === sha && entry.optionsKey === this.key && !entry.retry) {
-        const present = await Promise.all(entry.files.map((p) => exists(path.join(outDir, p))));
-        if (present.every(Boolean)) {
-          this.finish(entry.record, true);
+      if (!this.cfg.redo && entry && (await isDone(outDir, entry, sha, this.key))) {
+        this.finish(entry.record, true);
+        return;
+      }
+      const work: PhotoWork = { source: f.source, abs: f.abs, sha256: sha, name: this.nameOf.get(f.source)!, options: o, optionsKey: this.key };
+      if (isRemote(runner)) {
+        const r = await runner.process({ ...work, ownedNames: [...(this.faceNames.get(work.name.toLowerCase()) ?? [])] });
+        if ('cancelled' in r) return;
+        if ('error' in r) {
+          // Nothing committed: a manifest line without state, like an unreadable file.
+          this.finish({ ...unreadableRecord(f.source, r.error), sha256: sha }, false);
           return;
         }
+        state.remember(r.entry);
+        this.finish(r.entry.record, r.reused);
+        return;
       }
-      const name = this.nameOf.get(f.source)!;
       const tmp = await state.newTmp();
       try {
-        const outcome = await runner.run({ abs: f.abs, dir: tmp, options: engineOptions(o), faces: o.faces });
-        if (outcome.error?.code === CANCELLED) return;
-        const { record, moves } = buildRecord(f.source, sha, outcome, o, (face, kind, file) => placeFile(o.layout, name, face, kind, file));
-        const next: StateEntry = {
-          v: STATE_VERSION,
-          source: f.source,
-          name,
-          sha256: sha,
-          optionsKey: this.key,
-          ...(outcome.error && RETRY_CODES.has(outcome.error.code) ? { retry: true } : {}),
-          record,
-          files: moves.map((m) => m[2]),
-        };
-        await this.commit(entry, next, tmp, moves);
-        this.finish(record, false);
+        const made = await reconstructPhoto(runner, work, tmp);
+        if (!made) return;
+        await commitPhoto(state, o, entry, made.entry, tmp, made.moves, (n) => this.isOwnedName(n));
+        this.finish(made.entry.record, false);
       } finally {
         await fs.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
       }
@@ -299,41 +320,9 @@ export class BatchRun {
     }
   }
 
-  private async commit(old: StateEntry | undefined, next: StateEntry, tmp: string, moves: Array<[number, string, string]>): Promise<void> {
-    const { state, outDir, options: o } = this.cfg;
-    await state.invalidate(next.source);
-    const keep = new Set(next.files);
-    const stale = new Set(old?.files ?? []);
-    // Files a killed run may have moved in without committing (their state was never written).
-    if (o.layout === 'folders') {
-      for (const f of Object.values(OUTPUT_FILES)) stale.add(`${next.name}/${f}`);
-    } else {
-      for (const kind of Object.keys(PAIRS_FOLDERS)) stale.add(placeFile('pairs', next.name, 0, kind, ''));
-    }
-    await Promise.all([...stale].filter((f) => !keep.has(f)).map((f) => fs.rm(path.join(outDir, f), { force: true })));
-    if (o.layout === 'folders') {
-      // Extra-face folders of an earlier `--faces all` result (unless another photo owns that name).
-      const dir = path.join(outDir, next.name);
-      const entries = await fs.readdir(dir).catch(() => [] as string[]);
-      for (const e of entries) {
-        if (/^face-\d+$/.test(e) && !this.isOwnedName(`${next.name}/${e}`) && ![...keep].some((k) => k.startsWith(`${next.name}/${e}/`))) {
-          await fs.rm(path.join(dir, e), { recursive: true, force: true });
-        }
-      }
-    }
-    // Each folder made once; the files move in parallel, each face's result.json after its other files.
-    for (const dir of new Set(moves.map((m) => path.dirname(path.join(outDir, m[2]))))) await makeDir(dir);
-    const move = ([i, file, dest]: [number, string, string]) => fs.rename(path.join(tmp, String(i), file), path.join(outDir, dest));
-    await Promise.all(moves.filter((m) => m[1] !== OUTPUT_FILES.result).map(move));
-    await Promise.all(moves.filter((m) => m[1] === OUTPUT_FILES.result).map(move));
-    await state.save(next);
-  }
-
   private isOwnedName(name: string): boolean {
-    const lower = name.toLowerCase();
-    for (const n of this.nameOf.values()) if (n.toLowerCase() === lower) return true;
-    for (const e of this.cfg.state.entries.values()) if (e.name.toLowerCase() === lower) return true;
-    return false;
+    const m = FACE_NAME.exec(name.toLowerCase());
+    return m ? (this.faceNames.get(m[1])?.has(m[0]) ?? false) : false;
   }
 
   /**

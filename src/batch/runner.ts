@@ -1,8 +1,12 @@
 // A runner turns one photo into face folders inside a task folder: `<dir>/0/` for the largest (or only)
 // face, `<dir>/1/`… for the others with `--faces all`, each with its result.json. Two runners: embedded
-// (worker threads in this process, embedded.ts) and the running daemon (daemon-runner.ts).
+// (worker threads in this process, embedded.ts) and the running daemon (daemon-runner.ts); the run commits
+// what they write (commit.ts). A remote runner (the queue, src/cluster) has the photo reconstructed and
+// committed elsewhere and reports the committed state entry.
+import type { PhotoWork } from './commit.js';
 import type { FaceMode, EngineTaskOptions } from './options.js';
-import type { PhotoOutcome } from './record.js';
+import type { ErrorInfo, PhotoOutcome } from './record.js';
+import type { StateEntry } from './state.js';
 
 export interface PhotoTask {
   /** Absolute path of the photo. */
@@ -31,6 +35,35 @@ export interface Runner {
 }
 
 export const CANCELLED = 'CANCELLED';
+
+/** What a remote runner reports for one photo. */
+export type RemoteOutcome =
+  /** Committed by a worker into the output folder (`reused`: it was already done, nothing was redone). */
+  | { entry: StateEntry; reused: boolean }
+  /** Nothing committed (the workers could not do it): a failed manifest line, tried again on the next run. */
+  | { error: ErrorInfo }
+  /** Left to the workers (the run was stopped): not in this run's manifest. */
+  | { cancelled: true };
+
+export interface RemoteWork extends PhotoWork {
+  /** `face-N` names under this photo's name that other photos own (their folders are not this photo's). */
+  ownedNames: string[];
+}
+
+export interface RemoteRunner {
+  readonly kind: 'queue';
+  readonly description: string;
+  /** Photos handed to the workers at once. */
+  readonly concurrency: number;
+  process(work: RemoteWork): Promise<RemoteOutcome>;
+  /** Stop waiting for the photos handed out (they resolve as cancelled; the workers keep them). */
+  cancelAll(): void;
+  close(): Promise<void>;
+}
+
+export function isRemote(r: Runner | RemoteRunner): r is RemoteRunner {
+  return r.kind === 'queue';
+}
 
 export function cancelledOutcome(ms = 0): PhotoOutcome {
   return {

@@ -3,6 +3,7 @@
 //   lock               {pid, hostname, startedAt}: one run per output folder at a time
 //   state/<key>.json   one file per photo done: source, name, sha256, options key, its manifest line, files
 //   tmp/<task>/        where runners write a photo before it is committed (emptied at every start)
+//   queue-tmp/<job>-…/ the same for queue workers on other machines (src/cluster; emptied after a complete run)
 //
 // A photo's state file is written (atomically) only after its outputs are in place, and removed before they
 // are replaced, so a state file always describes complete outputs. It is the single thing a rerun trusts:
@@ -29,6 +30,8 @@ export interface StateEntry {
   optionsKey: string;
   /** Transient failure (INTERNAL_ERROR, FILE_NOT_FOUND, cancelled…): tried again on the next run. */
   retry?: boolean;
+  /** The queue job that committed it (src/cluster): tells a `--redo` job's own commit from an older one. */
+  by?: string;
   record: ManifestRecord;
   /** Every file the photo owns, relative to the output folder. */
   files: string[];
@@ -50,17 +53,64 @@ function keyOf(source: string): string {
   return createHash('sha256').update(source).digest('hex').slice(0, 32);
 }
 
+/** A temp file of an atomic write older than this was left by a killed process (younger: maybe still being written elsewhere). */
+const STALE_TEMP_MS = 10 * 60_000;
+
+function parseEntry(text: string, fileName: string): StateEntry | undefined {
+  try {
+    const e = JSON.parse(text) as StateEntry;
+    return e.v === STATE_VERSION && typeof e.source === 'string' && keyOf(e.source) + '.json' === fileName ? e : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The state files of one output folder, without the run's lock: what a queue worker on another machine uses
+ * to read and commit single photos while the producer holds the lock (src/cluster).
+ */
+export class StateFiles {
+  constructor(readonly stateDir: string) {}
+
+  static of(outDir: string): StateFiles {
+    return new StateFiles(path.join(outDir, STATE_DIR, 'state'));
+  }
+
+  fileOf(source: string): string {
+    return path.join(this.stateDir, `${keyOf(source)}.json`);
+  }
+
+  /** The photo's committed entry, read from disk now; undefined when there is none (or it is unreadable). */
+  async read(source: string): Promise<StateEntry | undefined> {
+    const file = this.fileOf(source);
+    const text = await fs.readFile(file, 'utf8').catch(() => undefined);
+    return text === undefined ? undefined : parseEntry(text, path.basename(file));
+  }
+
+  async save(entry: StateEntry): Promise<void> {
+    // The state folder is made when the output folder is opened.
+    await writeFileAtomic(this.fileOf(entry.source), JSON.stringify(entry), { dirExists: true });
+  }
+
+  async invalidate(source: string): Promise<void> {
+    await fs.rm(this.fileOf(source), { force: true });
+  }
+}
+
 export class BatchState {
   readonly entries = new Map<string, StateEntry>();
+  readonly files: StateFiles;
   private released = false;
 
   private constructor(
     readonly outDir: string,
     readonly dir: string,
-  ) {}
+  ) {
+    this.files = new StateFiles(path.join(dir, 'state'));
+  }
 
   get stateDir(): string {
-    return path.join(this.dir, 'state');
+    return this.files.stateDir;
   }
 
   get tmpRoot(): string {
@@ -121,35 +171,41 @@ export class BatchState {
       names.map(async (n) => {
         const file = path.join(this.stateDir, n);
         if (!n.endsWith('.json')) {
-          // A temp file of an atomic write that never finished.
-          if (n.endsWith('.tmp')) await fs.rm(file, { force: true });
+          // A temp file of an atomic write that never finished; a recent one may be a queue worker's, mid-write.
+          if (n.endsWith('.tmp')) {
+            const st = await fs.stat(file).catch(() => undefined);
+            if (st && Date.now() - st.mtimeMs > STALE_TEMP_MS) await fs.rm(file, { force: true });
+          }
           return;
         }
-        try {
-          const e = JSON.parse(await fs.readFile(file, 'utf8')) as StateEntry;
-          if (e.v === STATE_VERSION && typeof e.source === 'string' && keyOf(e.source) + '.json' === n) this.entries.set(e.source, e);
-          else await fs.rm(file, { force: true });
-        } catch {
-          await fs.rm(file, { force: true });
-        }
+        const text = await fs.readFile(file, 'utf8').catch(() => undefined);
+        if (text === undefined) return; // removed meanwhile (a queue worker replacing it)
+        const e = parseEntry(text, n);
+        if (e) this.entries.set(e.source, e);
+        else await fs.rm(file, { force: true });
       }),
     );
   }
 
-  private fileOf(source: string): string {
-    return path.join(this.stateDir, `${keyOf(source)}.json`);
+  /** The photo's committed entry as this run knows it (it holds the lock: nobody else commits locally). */
+  async read(source: string): Promise<StateEntry | undefined> {
+    return this.entries.get(source);
   }
 
   async save(entry: StateEntry): Promise<void> {
-    // The state folder is made when the state is opened.
-    await writeFileAtomic(this.fileOf(entry.source), JSON.stringify(entry), { dirExists: true });
+    await this.files.save(entry);
     this.entries.set(entry.source, entry);
   }
 
   /** Forget a photo before its outputs are replaced. */
   async invalidate(source: string): Promise<void> {
-    await fs.rm(this.fileOf(source), { force: true });
+    await this.files.invalidate(source);
     this.entries.delete(source);
+  }
+
+  /** An entry committed by someone else (a queue worker) into this folder's state files. */
+  remember(entry: StateEntry): void {
+    this.entries.set(entry.source, entry);
   }
 
   /** A fresh, empty folder for one task. */
