@@ -17,7 +17,7 @@ import { formatSummary, writeSummary } from './manifest.js';
 import { resolveBatchOptions, type BatchOptions, type FaceMode, type Layout } from './options.js';
 import { createReporter, formatDuration, progressMode, type ProgressMode, type Reporter } from './progress.js';
 import { BatchRun, type RunResult } from './run.js';
-import type { Runner } from './runner.js';
+import type { RemoteRunner, Runner } from './runner.js';
 import { BatchState } from './state.js';
 import { watchPhotos } from './watcher.js';
 
@@ -44,6 +44,9 @@ export interface EngineArgs {
 
 export interface BatchArgs extends EngineArgs {
   inputs: string[];
+  /** `--queue redis://…`: hand the photos to a BullMQ queue's workers (src/cluster) instead of running them. */
+  queue?: string;
+  queueName?: string;
 }
 
 export interface WatchArgs extends EngineArgs {
@@ -108,6 +111,52 @@ export async function pickRunner(a: EngineArgs, o: BatchOptions): Promise<Runner
   return EmbeddedRunner.start(a.workers ?? defaultWorkers());
 }
 
+/** `--queue`: the producer of a queue run (src/cluster/producer.ts), imported only then (BullMQ is not small). */
+async function queueRunner(a: BatchArgs, outDir: string, reporter: Reporter): Promise<RemoteRunner & { afterCompleteRun(): Promise<void> }> {
+  const conflicts: Array<[boolean, string]> = [
+    [Boolean(a.daemon), '--daemon'],
+    [Boolean(a.embedded), '--embedded'],
+    [a.workers !== undefined, '--workers'],
+    [Boolean(a.quality?.length), '--quality'],
+  ];
+  for (const [given, flag] of conflicts) {
+    if (given) {
+      throw userError(
+        `${flag} does not go with --queue: the queue's workers reconstruct the photos`,
+        flag === '--quality'
+          ? 'Queue jobs may run in a daemon (`start --queue`), whose protocol has no quality option: drop --quality, or run the batch without --queue.'
+          : `Drop ${flag}; set each worker's threads with \`recon-daemon worker --queue … --concurrency N\`.`,
+      );
+    }
+  }
+  const { exposureWarning, parseQueueTarget } = await import('../cluster/target.js');
+  const target = parseQueueTarget(a.queue!, a.queueName);
+  const exposed = exposureWarning(target);
+  if (exposed) reporter.log(exposed);
+  const { QueueRunner } = await import('../cluster/producer.js');
+  return QueueRunner.connect({ target, outDir, redo: a.redo, log: (l) => reporter.log(l) });
+}
+
+/**
+ * A queue run: Ctrl-C (or SIGTERM) stops handing out photos and stops waiting; the photos already in the queue
+ * stay there for the workers, and the same command collects them later. Twice: exit now.
+ */
+function onQueueSignals(run: BatchRun, reporter: Reporter): () => void {
+  let count = 0;
+  const on = () => {
+    if (++count === 1) {
+      reporter.log('Stopping: no more photos go to the queue; those already there stay for the workers (run the same command again to collect them)…');
+      run.cancel();
+    } else process.exit(EXIT_INTERRUPTED);
+  };
+  process.on('SIGINT', on);
+  process.on('SIGTERM', on);
+  return () => {
+    process.off('SIGINT', on);
+    process.off('SIGTERM', on);
+  };
+}
+
 /** Ctrl-C once: finish the photos in flight; twice: cancel them; three times: exit now. SIGTERM: cancel. */
 function onSignals(run: BatchRun, reporter: Reporter, what: string): () => void {
   let count = 0;
@@ -138,7 +187,7 @@ interface Finished {
   summaryJson: Record<string, unknown>;
 }
 
-async function finish(outDir: string, root: string, o: BatchOptions, run: BatchRun, runner: Runner, result: RunResult, startupMs: number, startedAt: Date): Promise<Finished> {
+async function finish(outDir: string, root: string, o: BatchOptions, run: BatchRun, runner: Runner | RemoteRunner, result: RunResult, startupMs: number, startedAt: Date): Promise<Finished> {
   const p = result.progress;
   const summaryJson = {
     complete: result.complete,
@@ -168,7 +217,7 @@ async function finish(outDir: string, root: string, o: BatchOptions, run: BatchR
   return { result, summaryJson };
 }
 
-function printSummary(outDir: string, f: Finished, json: boolean, watch = false): void {
+function printSummary(outDir: string, f: Finished, json: boolean, watch = false, note?: string): void {
   if (json) {
     process.stdout.write(JSON.stringify(f.summaryJson) + '\n');
     return;
@@ -182,6 +231,7 @@ function printSummary(outDir: string, f: Finished, json: boolean, watch = false)
       (p.processed ? `, ${p.rate.toFixed(2)} img/s` : ''),
   );
   lines.push(`manifest: ${path.join(outDir, MANIFEST_JSONL)} and ${MANIFEST_CSV}; summary: ${SUMMARY_JSON}`);
+  if (note) lines.push(note);
   if (!watch && !f.result.complete && f.result.interrupted) lines.push('stopped before the end: run the same command again to continue');
   process.stdout.write(lines.join('\n') + '\n');
 }
@@ -197,11 +247,12 @@ export async function runBatch(a: BatchArgs): Promise<number> {
     throw userError(`No photos found in ${a.inputs.join(' ')}`, 'Folders are searched recursively for JPEG, PNG, WebP, TIFF, GIF, AVIF and HEIC files; hidden files are skipped.');
   }
   const state = await BatchState.open(outDir);
-  let runner: Runner | undefined;
+  let runner: Runner | RemoteRunner | undefined;
   const reporter = await createReporter(a.quiet ? 'none' : progressMode(a.progress as 'auto' | ProgressMode));
   try {
     for (const g of inputs.empty) reporter.log(`warning: ${g} matched no photo`);
-    runner = await pickRunner(a, o);
+    const queue = a.queue !== undefined ? await queueRunner(a, outDir, reporter) : undefined;
+    runner = queue ?? (await pickRunner(a, o));
     const startupMs = performance.now() - t0;
     const run = new BatchRun({
       outDir,
@@ -214,16 +265,18 @@ export async function runBatch(a: BatchArgs): Promise<number> {
     });
     run.add(inputs.files);
     reporter.start(runner.description, run.progress());
-    const off = onSignals(run, reporter, 'batch');
+    const off = queue ? onQueueSignals(run, reporter) : onSignals(run, reporter, 'batch');
     let result: RunResult;
     try {
       result = await run.run();
+      if (queue && result.complete) await queue.afterCompleteRun();
     } finally {
       off();
       reporter.stop();
     }
+    const left = queue && !result.complete ? result.progress.total - result.progress.done : 0;
     const f = await finish(outDir, inputs.root, o, run, runner, result, startupMs, startedAt);
-    printSummary(outDir, f, a.json);
+    printSummary(outDir, f, a.json, false, left ? `${left} photo${left === 1 ? ' is' : 's are'} not in this manifest: those already in the queue are finished by the workers; run the same command again to collect them` : undefined);
     if (result.error) throw Object.assign(result.error, { hint: (result.error as { hint?: string }).hint ?? 'Run the same command again to continue.' });
     return result.complete ? 0 : EXIT_INTERRUPTED;
   } finally {

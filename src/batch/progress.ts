@@ -22,7 +22,8 @@ export function formatDuration(seconds: number | null): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
-function describe(r: ManifestRecord): string {
+/** "pass LOW_RESOLUTION 262 ms", or the error: what a progress line says about a photo. */
+export function describeRecord(r: ManifestRecord): string {
   if (r.error) return `${r.error.code}: ${r.error.message}`;
   const parts = [r.verdict ?? ''];
   if (r.codes.length) parts.push(r.codes.join(','));
@@ -47,12 +48,12 @@ class LineReporter implements Reporter {
   photo(e: PhotoEvent, p: Progress): void {
     if (e.skipped) return;
     if (this.continuous) {
-      this.out.write(`[${new Date().toISOString().slice(11, 19)}] ${e.record.status.padEnd(8)} ${e.source}  ${describe(e.record)}\n`);
+      this.out.write(`[${new Date().toISOString().slice(11, 19)}] ${e.record.status.padEnd(8)} ${e.source}  ${describeRecord(e.record)}\n`);
       return;
     }
     const pct = p.total ? Math.floor((100 * p.done) / p.total) : 0;
     const head = `[${String(p.done).padStart(String(p.total).length)}/${p.total} ${String(pct).padStart(3)}% ${p.rate.toFixed(2)} img/s ETA ${formatDuration(p.etaSeconds)}]`;
-    this.out.write(`${head} ${e.record.status.padEnd(8)} ${e.source}  ${describe(e.record)}\n`);
+    this.out.write(`${head} ${e.record.status.padEnd(8)} ${e.source}  ${describeRecord(e.record)}\n`);
   }
 
   log(message: string): void {

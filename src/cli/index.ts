@@ -11,6 +11,8 @@ import { batchCommand } from './commands/batch.js';
 import { watchCommand } from './commands/watch.js';
 import { pluginsCommand } from './commands/plugins.js';
 import { installAddonCommand } from './commands/install-addon.js';
+import { workerCommand } from './commands/worker.js';
+import { queueCommand } from './commands/queue.js';
 
 export function createCli(argv: string[]) {
   return yargs(argv)
@@ -24,9 +26,11 @@ export function createCli(argv: string[]) {
     .command(restartCommand)
     .command(batchCommand)
     .command(watchCommand)
+    .command(workerCommand)
+    .command(queueCommand)
     .command(pluginsCommand)
     .command(installAddonCommand)
-    .demandCommand(1, 'Name a command: reconstruct, batch, watch, models, start, stop, status, restart, plugins (see --help)')
+    .demandCommand(1, 'Name a command: reconstruct, batch, watch, worker, queue, models, start, stop, status, restart, plugins (see --help)')
     .recommendCommands()
     .strict()
     .help()

@@ -341,6 +341,26 @@ export const EventsSubscribe = request<EventsSubscribeResult>()('events.subscrib
 const Empty = obj({}, 'an object with no fields');
 export type EmptyParams = z.infer<typeof Empty>;
 
+/** A Redis queue the daemon takes photos from (`recon-daemon start --queue`; docs/cluster.md). */
+export interface QueueConsumerStatus {
+  /** The Redis URL, password hidden. */
+  queue: string;
+  queueName: string;
+  /** How this daemon appears among the queue's workers. */
+  worker: string;
+  connection: 'connecting' | 'up' | 'down' | 'failed' | 'closed';
+  /** Photos being done now. */
+  active: number;
+  /** Photos committed into their batch's output folder (or found done) since start. */
+  completed: number;
+  /** Photos given up here (retried by the queue, or failed). */
+  failed: number;
+  /** Photos handed back to the queue at shutdown. */
+  handedBack: number;
+  /** Why the connection is down or failed: QUEUE_UNREACHABLE, QUEUE_AUTH_FAILED, QUEUE_TLS_FAILED. */
+  error?: { code: string; message: string; hint: string };
+}
+
 export interface DaemonStatusResult {
   version: string;
   protocolVersion: string;
@@ -356,6 +376,8 @@ export interface DaemonStatusResult {
   clients: number;
   rssBytes: number;
   shuttingDown: boolean;
+  /** The queue this daemon consumes (`start --queue`), or null. */
+  queueConsumer: QueueConsumerStatus | null;
 }
 export const DaemonStatus = request<DaemonStatusResult>()('daemon.status', Empty);
 

@@ -22,12 +22,15 @@ import { daemonPaths } from './paths.js';
 import { Session } from './session.js';
 import { makeDir } from '../util/fs.js';
 import { outputWriteError } from '../recon/errors.js';
+import type { DaemonQueueConsumer, DaemonQueueOptions } from '../cluster/daemon-consumer.js';
 
 export interface DaemonOptions {
   settings: Settings;
   token: string;
   version: string;
   log: Logger;
+  /** Also take photos from this Redis queue (`start --queue`; docs/cluster.md). */
+  queue?: DaemonQueueOptions;
 }
 
 function refuse(socket: Duplex, status: number, e: RpcError): void {
@@ -53,6 +56,7 @@ export class Daemon {
   private readonly watches: WatchService;
   private readonly plugins: PluginService;
   private readonly dispatcher: Dispatcher;
+  private queueConsumer: DaemonQueueConsumer | undefined;
   private readonly startedAt = Date.now();
   private port = 0;
   private stopping: Promise<void> | undefined;
@@ -105,6 +109,7 @@ export class Daemon {
         sessionCount: () => this.sessions.size,
         isShuttingDown: () => this.stopping !== undefined,
         shutdown: (reason, graceMs) => void this.shutdown(reason, graceMs),
+        ...(o.queue ? { queueConsumer: () => this.queueConsumer!.status() } : {}),
       }),
       log,
     );
@@ -121,9 +126,15 @@ export class Daemon {
     await makeDir(o.settings.outputRoot).catch((e: unknown) => {
       throw outputWriteError(e, o.settings.outputRoot);
     });
+    // Loaded only when asked for (BullMQ is not small); a bad URL stops the start here.
+    const consumerModule = o.queue ? await import('../cluster/daemon-consumer.js') : undefined;
     const d = new Daemon(o);
     await d.listen();
     d.plugins.start();
+    if (o.queue && consumerModule) {
+      const s = o.settings;
+      d.queueConsumer = consumerModule.DaemonQueueConsumer.start(o.queue, { jobs: d.jobs, workers: s.workers, maxQueue: s.maxQueue, maxPixels: s.maxPixels, log: o.log });
+    }
     return d;
   }
 
@@ -205,6 +216,7 @@ export class Daemon {
       if (s !== owner && s.initialized && s.events.has(n.method)) s.send({ jsonrpc: '2.0', method: n.method, params: n.params });
     }
     this.watches.onJob(job, n);
+    this.queueConsumer?.onJob(job, n);
   }
 
   /** A notification about a client's watch: to that client (when connected) and to subscribers, like route(). */
@@ -230,6 +242,8 @@ export class Daemon {
     this.http.close(); // no new connections
     for (const s of this.sessions.values()) if (s.initialized) s.notify(DaemonShuttingDown.method, { reason, graceMs });
     await this.watches.dispose(); // no new photos from watched folders
+    // No new photos from the queue; those in progress finish within the grace period, the rest go back to it.
+    await this.queueConsumer?.close(graceMs);
     this.jobs.stopAccepting(); // queued jobs end with REQUEST_CANCELLED
     if (!(await this.pool.drain(graceMs))) {
       log.warn('cancelling jobs still running after the grace period');

@@ -10,6 +10,7 @@ import {
   type DaemonStatusResult,
   type InitializeParams,
   type InitializeResult,
+  type QueueConsumerStatus,
 } from '../rpc/protocol.js';
 import { MAX_READ_BYTES, type Settings } from './config.js';
 import type { Handlers } from './dispatcher.js';
@@ -33,6 +34,8 @@ export interface HandlerContext {
   sessionCount: () => number;
   isShuttingDown: () => boolean;
   shutdown: (reason: string, graceMs?: number) => void;
+  /** The Redis queue the daemon consumes (`start --queue`; src/cluster), when it does. */
+  queueConsumer?: () => QueueConsumerStatus;
 }
 
 const major = (v: string): number => Number(v.split('.')[0]);
@@ -79,6 +82,7 @@ function status(ctx: HandlerContext): DaemonStatusResult {
     clients: ctx.sessionCount(),
     rssBytes: process.memoryUsage.rss(),
     shuttingDown: ctx.isShuttingDown(),
+    queueConsumer: ctx.queueConsumer?.() ?? null,
   };
 }
 

@@ -31,6 +31,18 @@ export interface StartFlags extends PartialSettings {
   logLevel?: LogLevel;
   /** Seconds to wait for a detached daemon to start listening. */
   startTimeout?: number;
+  /** Also take photos from this Redis queue (docs/cluster.md). */
+  queue?: string;
+  queueName?: string;
+}
+
+/** `--queue`: checked before anything starts, so a bad URL is told in the user's terminal. */
+async function queueOption(flags: StartFlags): Promise<{ url: string; name: string } | undefined> {
+  if (flags.queue === undefined) return undefined;
+  const { DEFAULT_QUEUE_NAME, parseQueueTarget } = await import('../cluster/target.js');
+  const name = flags.queueName ?? DEFAULT_QUEUE_NAME;
+  parseQueueTarget(flags.queue, name);
+  return { url: flags.queue, name };
 }
 
 type Write = (s: string) => void;
@@ -53,6 +65,7 @@ function runningPid(paths: DaemonPaths): number | undefined {
 
 export async function runForeground(flags: StartFlags, env: Env = process.env): Promise<number> {
   const { settings, paths } = resolveConfig(flags, env);
+  const queue = await queueOption(flags);
   const log = createLogger(flags.logLevel ?? 'info');
   if (!isLoopbackHost(settings.host)) {
     const warning = `WARNING: listening on ${settings.host}: other machines on the network can reach this daemon (the token is still required).`;
@@ -64,7 +77,7 @@ export async function runForeground(flags: StartFlags, env: Env = process.env): 
   const { Daemon } = await import('./daemon.js');
   let daemon: Awaited<ReturnType<typeof Daemon.start>>;
   try {
-    daemon = await Daemon.start({ settings, token, version: VERSION, log });
+    daemon = await Daemon.start({ settings, token, version: VERSION, log, ...(queue ? { queue } : {}) });
   } catch (e) {
     releasePid();
     throw e;
@@ -82,7 +95,7 @@ export async function runForeground(flags: StartFlags, env: Env = process.env): 
     startedAt: new Date().toISOString(),
   };
   await writeDiscovery(paths.discoveryFile, info);
-  log.info('listening', { url: daemon.url, pid: process.pid, workers: settings.workers, outputRoot: settings.outputRoot });
+  log.info('listening', { url: daemon.url, pid: process.pid, workers: settings.workers, outputRoot: settings.outputRoot, ...(queue ? { queueName: queue.name } : {}) });
 
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -133,6 +146,7 @@ function logTail(file: string, lines = 15): string {
 export async function runStart(flags: StartFlags, env: Env = process.env, out: Write = stdout): Promise<number> {
   if (flags.foreground) return runForeground(flags, env);
   const { settings, paths } = resolveConfig(flags, env); // fail here, in the user's terminal, on bad settings
+  await queueOption(flags);
   const existing = runningPid(paths);
   if (existing !== undefined) {
     const info = readDiscovery(paths.discoveryFile);
@@ -284,6 +298,11 @@ export async function runStatus(flags: { json?: boolean }, env: Env = process.en
     out(`  clients:  ${s.clients}\n`);
     out(`  memory:   ${Math.round(s.rssBytes / 1048576)} MiB\n`);
     out(`  output:   ${s.outputRoot}\n`);
+    const q = s.queueConsumer;
+    if (q) {
+      out(`  cluster:  takes photos from the queue "${q.queueName}" on ${q.queue} as ${q.worker}: ${q.connection === 'up' ? 'connected' : q.connection}, ${q.active} in progress, ${q.completed} done, ${q.failed} given up\n`);
+      if (q.error) out(`            ${q.error.code}: ${q.error.message}\n            hint: ${q.error.hint}\n`);
+    }
   }
   out(`  token:    ${r.tokenFile}\n  log:      ${r.logFile}\n`);
   return 0;

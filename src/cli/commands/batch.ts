@@ -31,10 +31,13 @@ export const batchCommand: CommandModule<object, BatchArgs> = {
   builder: (y) =>
     sharedOptions(y)
       .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'Folders (searched recursively), globs ("photos/**/*.jpg", quoted) or photo files' })
+      .option('queue', { type: 'string', describe: 'Hand the photos to the workers of a Redis queue (redis://host:6379/0, rediss:// for TLS) instead of running them here; inputs and -o must be on storage every worker sees (docs/cluster.md)' })
+      .option('queue-name', { type: 'string', default: 'recon-batch', describe: 'Queue name within that Redis (keys recon:<name>:*); workers must use the same' })
       .demandOption('output')
       .example('$0 batch ./photos -o ./dataset', 'every photo under ./photos → ./dataset/<photo>/…, manifest.jsonl, manifest.csv')
       .example('$0 batch ./photos -o ./pairs --layout pairs --min-verdict warn --max-yaw 25', 'aligned crop → structure map pairs of the usable, near-frontal faces')
-      .example('$0 batch "shoot/**/*.jpg" -o out --embedded --workers 2', 'embedded worker threads, without the daemon') as never,
+      .example('$0 batch "shoot/**/*.jpg" -o out --embedded --workers 2', 'embedded worker threads, without the daemon')
+      .example('$0 batch /mnt/shoot -o /mnt/dataset --queue redis://10.0.0.5:6379/0', 'many machines: `recon-daemon worker --queue …` on each (docs/cluster.md)') as never,
   handler: async (args) => {
     const { runBatch } = await import('../../batch/cli.js');
     process.exitCode = await runBatch(args);

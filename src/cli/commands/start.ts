@@ -22,6 +22,8 @@ export function daemonOptions<T>(y: Argv<T>) {
       describe: 'Also load plugins from this folder (each sub-folder with a package.json, or the folder itself); repeatable; reloaded on change (docs/plugins.md) [env RECON_DAEMON_PLUGIN_DIRS]',
     })
     .option('plugin-timeout-ms', { type: 'number', describe: 'Budget of every call into a plugin before it is stopped (default 10000) [env RECON_DAEMON_PLUGIN_TIMEOUT_MS]' })
+    .option('queue', { type: 'string', describe: 'Also take photos from this Redis queue of `batch --queue` (redis://host:6379/0, rediss:// for TLS; password in RECON_QUEUE_PASSWORD) with the daemon\'s workers (docs/cluster.md)' })
+    .option('queue-name', { type: 'string', describe: 'Queue name within that Redis (default recon-batch)' })
     .option('log-level', { choices: ['debug', 'info', 'warn', 'error'] as const, describe: 'Log detail (default info)' })
     .option('start-timeout', { type: 'number', describe: 'Seconds to wait for a detached daemon to listen (default 60)' });
 }
@@ -49,6 +51,8 @@ export function startFlags(raw: Record<string, unknown>): StartFlags {
     pluginTimeoutMs: a.pluginTimeoutMs as number | undefined,
     logLevel: a.logLevel as StartFlags['logLevel'],
     startTimeout: a.startTimeout as number | undefined,
+    queue: a.queue as string | undefined,
+    queueName: a.queueName as string | undefined,
   };
 }
 
