@@ -2,7 +2,7 @@
 // reads). When Redis goes away, commands wait in ioredis's offline queue, the connection retries with
 // exponential backoff (0.25 s doubling to 10 s, with jitter), and the process says so once, with the code and a
 // hint, then every 30 s while it lasts, then once more when Redis is back. A wrong password or an untrusted
-// certificate is not retried: the connection is marked failed and every waiter hears why.
+// certificate is not retried: the connection is marked failed, and its owner reports `lastError` and stops.
 import { Redis } from 'ioredis';
 import { queueErrorOf, QueueError } from './errors.js';
 import type { QueueTarget } from './target.js';
@@ -94,7 +94,7 @@ export class QueueConnection {
     const err = queueErrorOf(e, this.target.display);
     this.error = err;
     if (!err.transient && err.code !== 'QUEUE_ERROR') {
-      this.log(`error: ${err.message}\nhint: ${err.hint}`);
+      // Not worth retrying (password, certificate): whoever waits on this connection says so and stops.
       this.set('failed');
       this.redis.disconnect(false);
       for (const d of this.duplicates) d.disconnect(false);

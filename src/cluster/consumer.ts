@@ -32,6 +32,7 @@ import { makeDir } from '../util/fs.js';
 import { CommitLocks } from './commit-lock.js';
 import type { QueueConsumerStatus } from '../rpc/protocol.js';
 import { QueueConnection } from './connection.js';
+import { queueErrorOf } from './errors.js';
 import { commitLockId, MalformedJobError, parsePhotoJob, PHOTO_JOB, QUEUE_TMP, type PhotoJobData, type PhotoJobResult } from './job.js';
 import { KEY_PREFIX, type QueueTarget } from './target.js';
 
@@ -64,6 +65,8 @@ export interface ConsumerConfig {
   onPhoto?: (p: ConsumedPhoto) => void;
   /** Give up connecting (the daemon stops before Redis was ever reached). */
   signal?: AbortSignal;
+  /** The connection, as soon as it exists (to report its state while start() still waits for Redis). */
+  onConnection?: (c: QueueConnection) => void;
 }
 
 /** The consumer's counters and connection (daemon.status shows them as `queueConsumer`). */
@@ -98,6 +101,7 @@ export class QueueConsumer {
   ) {
     const lockMs = cfg.lockMs ?? DEFAULT_LOCK_MS;
     this.locks = new CommitLocks(connection.redis, `${KEY_PREFIX}:${cfg.target.name}:commit:`);
+    // Made once Redis has answered: BullMQ's own connections would otherwise fail their set-up loudly.
     this.worker = new Worker<PhotoJobData, PhotoJobResult>(cfg.target.name, (job, token) => this.process(job, token), {
       connection: connection.redis,
       prefix: KEY_PREFIX,
@@ -111,8 +115,8 @@ export class QueueConsumer {
       autorun: false,
     });
     this.worker.on('error', (e) => {
-      // Connection trouble is told once by the connection; anything else is worth a line.
-      if (/Connection is closed|ECONNREFUSED|ECONNRESET|Stream isn't writeable/.test(e.message)) return;
+      // Trouble with the connection is told once, by the connection; anything else is worth a line.
+      if (queueErrorOf(e, cfg.target.display).code !== 'QUEUE_ERROR') return;
       const lost = /^Missing (key|lock) for job (\S+)\./.exec(e.message);
       if (lost) {
         // The photo is committed; only its report was lost (Redis restarted without its data, or BullMQ gave the job
@@ -127,18 +131,18 @@ export class QueueConsumer {
   /** Connect (retrying while Redis is unreachable) and start taking photos. Rejects on a wrong password or certificate. */
   static async start(cfg: ConsumerConfig): Promise<QueueConsumer> {
     const connection = new QueueConnection(cfg.target, { log: cfg.log });
-    const c = new QueueConsumer(cfg, connection);
+    cfg.onConnection?.(connection);
     const abort = () => void connection.close();
     cfg.signal?.addEventListener('abort', abort);
     try {
       await connection.ready();
     } catch (e) {
-      await c.worker.close(true).catch(() => undefined);
       await connection.close();
       throw e;
     } finally {
       cfg.signal?.removeEventListener('abort', abort);
     }
+    const c = new QueueConsumer(cfg, connection);
     void c.worker.run().catch((e: unknown) => cfg.log(`queue: the worker stopped: ${(e as Error).message}`));
     return c;
   }

@@ -11,6 +11,7 @@ import { RpcError } from '../rpc/errors.js';
 import { JobCompleted, JobFailed, type QueueConsumerStatus, type ReconstructOptions } from '../rpc/protocol.js';
 import type { Job, JobManager, JobNotification } from '../server/jobs.js';
 import type { Logger } from '../server/log.js';
+import type { QueueConnection } from './connection.js';
 import { QueueConsumer } from './consumer.js';
 import { QueueError } from './errors.js';
 import { workerId } from './job.js';
@@ -87,6 +88,7 @@ class InProcessJobs implements DaemonJobs {
 
 export class DaemonQueueConsumer {
   private consumer: QueueConsumer | undefined;
+  private connection: QueueConnection | undefined;
   private startError: QueueError | undefined;
   private closed = false;
   private readonly starting: Promise<void>;
@@ -113,6 +115,13 @@ export class DaemonQueueConsumer {
       workerName: this.worker,
       log,
       signal: this.abort.signal,
+      onConnection: (c) => {
+        this.connection = c;
+        c.onChange((state) => {
+          const e = c.lastError;
+          if (state === 'failed' && e && !this.closed) deps.log.error('cannot take photos from the queue', { queue: target.display, code: e.code, error: e.detail, hint: e.hint });
+        });
+      },
       onPhoto: (p) => deps.log.info('queue photo', { source: p.source, outDir: p.outDir, status: p.record.status, reused: p.reused, ms: Math.round(p.ms) }),
     }).then(
       async (c) => {
@@ -122,8 +131,8 @@ export class DaemonQueueConsumer {
       },
       (e: unknown) => {
         if (this.closed) return;
+        // (A failed connection was logged as it failed.)
         this.startError = e instanceof QueueError ? e : new QueueError('QUEUE_ERROR', (e as Error).message, 'See the daemon log.');
-        deps.log.error('cannot take photos from the queue', { queue: target.display, code: this.startError.code, error: this.startError.detail, hint: this.startError.hint });
       },
     );
   }
@@ -139,16 +148,18 @@ export class DaemonQueueConsumer {
 
   status(): QueueConsumerStatus {
     if (this.consumer) return this.consumer.stats();
+    // Not connected yet: where the connection stands (down, with why, while Redis cannot be reached).
+    const error = this.startError ?? this.connection?.lastError;
     return {
       queue: this.target.display,
       queueName: this.target.name,
       worker: this.worker,
-      connection: this.startError ? 'failed' : 'connecting',
+      connection: this.startError ? 'failed' : (this.connection?.state ?? 'connecting'),
       active: 0,
       completed: 0,
       failed: 0,
       handedBack: 0,
-      ...(this.startError ? { error: this.startError.toJSON() } : {}),
+      ...(error ? { error: error.toJSON() } : {}),
     };
   }
 

@@ -86,7 +86,8 @@ export async function runWorker(a: WorkerArgs): Promise<number> {
   info(`worker ${name}: stopped (${s.completed} photo${s.completed === 1 ? '' : 's'} done, ${s.handedBack} handed back, ${s.failed} given up)`);
   if (failed) {
     const e = c.connection.lastError;
-    throw Object.assign(new Error(e?.message ?? 'The connection to Redis failed'), { hint: e?.hint });
+    say(`error: ${e?.message ?? 'The connection to Redis failed'}${e ? `\nhint: ${e.hint}` : ''}`);
+    return 1;
   }
   return 0;
 }

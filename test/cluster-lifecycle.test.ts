@@ -1,0 +1,179 @@
+// Starting and stopping the queue's consumers: a worker stopped with SIGTERM finishes its photos (or, past its
+// grace period, hands them back at once, for another worker); the daemon consumes a queue with its own workers
+// (`start --queue`), says so in daemon.status and `recon-daemon status`, never puts its token into Redis, and
+// starts even while Redis is down, picking the queue up when Redis arrives.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, makeInputs, manifest, OUTPUT_ARGS, photoLines, startWorker, stateEntries, stopProc, type Proc } from './helpers/cluster.js';
+import { runCli, startDaemon, waitFor, type TestDaemon } from './helpers/daemon.js';
+import { freePort, startRedis, type TestRedis } from './helpers/redis.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'recon-cluster-life-'));
+const input = path.join(tmp, 'in');
+let sources: string[] = [];
+let redis: TestRedis;
+const procs: Proc[] = [];
+const daemons: TestDaemon[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+  for (let c = 0; c < 3; c++) sources.push(...makeInputs(path.join(input, `set${c}`)).map((s) => `set${c}/${s}`));
+  sources = sources.sort();
+});
+
+afterAll(async () => {
+  await Promise.all(procs.map((p) => stopProc(p, 'SIGKILL')));
+  await Promise.all(daemons.map((d) => d.stop()));
+  for (const d of daemons) d.te.cleanup();
+  await redis?.dispose();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+function producer(out: string, queueName: string, from = input): Proc {
+  const p = cli(['batch', from, '-o', out, '--queue', redis.url, '--queue-name', queueName, ...OUTPUT_ARGS, '--progress', 'lines', '--json']);
+  procs.push(p);
+  return p;
+}
+
+async function worker(queueName: string, extra: string[] = []): Promise<Proc> {
+  const w = await startWorker(redis.url, ['--queue-name', queueName, ...extra]);
+  procs.push(w);
+  return w;
+}
+
+/** Every string in the Redis database, whatever its key type. */
+function everythingInRedis(): string {
+  const keys = redis.cli('--scan').split('\n').filter(Boolean);
+  return keys
+    .map((k) => {
+      const type = redis.cli('type', k).trim();
+      const read: Record<string, string[]> = { string: ['get', k], hash: ['hgetall', k], list: ['lrange', k, '0', '-1'], set: ['smembers', k], zset: ['zrange', k, '0', '-1'], stream: ['xrange', k, '-', '+'] };
+      return `${k}\n${read[type] ? redis.cli(...read[type]) : ''}`;
+    })
+    .join('\n');
+}
+
+describe('stopping a worker', () => {
+  it('SIGTERM: the worker takes no new photo, finishes those in progress and exits 0; another worker does the rest', async () => {
+    const a = await worker('term');
+    const out = path.join(tmp, 'term');
+    const p = producer(out, 'term');
+    await waitFor('the worker to be mid-run', () => photoLines(a).length >= 2 || p.child.exitCode !== null, 120_000);
+    a.child.kill('SIGTERM');
+    const { code } = await a.exited;
+    expect(code, a.stderr()).toBe(0);
+    expect(a.stderr()).toMatch(/^stopping: finishing the [12] photos? in progress \(at most 30s; Ctrl-C again hands them back to the queue now\)…$/m);
+    expect(a.stderr()).toMatch(/stopped \(\d+ photos? done, 0 handed back, 0 given up\)/);
+    // Its photos in progress were finished and reported, not dropped: the rest is left to the next worker.
+    const doneByA = photoLines(a).length;
+    expect(stateEntries(out).length).toBe(doneByA);
+    expect(doneByA).toBeLessThan(sources.length);
+    const b = await worker('term');
+    expect((await p.exited).code, p.stderr()).toBe(0);
+    expect(manifest(out).map((l) => l.source)).toEqual(sources);
+    expect(photoLines(a).length + photoLines(b).length).toBe(sources.length);
+    await stopProc(b);
+  });
+
+  it('SIGTERM past the grace period hands the photos in progress back at once: the other worker takes them without waiting for a lock to expire', async () => {
+    const a = await worker('handback', ['--grace-ms', '0']);
+    // Default 30 s locks: if A's photos were not handed back, B could only have them 30–60 s later.
+    const b = await worker('handback');
+    const out = path.join(tmp, 'handback');
+    const p = producer(out, 'handback');
+    await waitFor('the worker to be mid-run', () => photoLines(a).length >= 2 || p.child.exitCode !== null, 120_000);
+    const t = Date.now();
+    a.child.kill('SIGTERM');
+    expect((await a.exited).code, a.stderr()).toBe(0);
+    const handed = Number(/stopped \(\d+ photos? done, (\d+) handed back/.exec(a.stderr())?.[1]);
+    expect(handed).toBeGreaterThanOrEqual(1);
+    expect((await p.exited).code, p.stderr()).toBe(0);
+    expect(Date.now() - t).toBeLessThan(25_000);
+    expect(manifest(out).map((l) => l.source)).toEqual(sources);
+    expect(manifest(out).every((l) => l.status !== 'failed' || l.error?.code !== 'CANCELLED')).toBe(true);
+    await stopProc(b);
+  });
+});
+
+describe('the daemon as a worker (start --queue)', () => {
+  it('consumes the queue with its workers, says so in daemon.status and `status`, and never puts its token into Redis', async () => {
+    const d = await startDaemon(['--queue', redis.url, '--queue-name', 'daemon']);
+    daemons.push(d);
+    const c = await d.connect();
+    try {
+      const s = await c.request('daemon.status', {});
+      expect(s.queueConsumer).toMatchObject({ queue: redis.url, queueName: 'daemon', connection: 'up', active: 0, completed: 0, failed: 0, handedBack: 0 });
+      expect(s.queueConsumer!.worker).toMatch(/-\d+-daemon$/);
+      const out = path.join(tmp, 'daemon');
+      const small = path.join(input, 'set0');
+      const p = producer(out, 'daemon', small);
+      expect((await p.exited).code, p.stderr()).toBe(0);
+      const lines = manifest(out);
+      const by = Object.fromEntries(lines.map((l) => [l.source, l]));
+      expect(lines).toHaveLength(sources.length / 3);
+      expect(by['cases/control_obama_official_portrait.jpg']).toMatchObject({ status: 'ok', verdict: 'pass' });
+      expect(by['cases/negative_coffee.png']).toMatchObject({ status: 'failed', error: { code: 'NO_FACE' } });
+      expect(by['broken/truncated.jpg']).toMatchObject({ status: 'failed', error: { code: 'IMAGE_DECODE_FAILED' } });
+      for (const l of lines) for (const f of Object.values(l.outputs)) expect(fs.statSync(path.join(out, f)).size, f).toBeGreaterThan(0);
+      const after = await c.request('daemon.status', {});
+      expect(after.queueConsumer).toMatchObject({ connection: 'up', completed: lines.length, active: 0 });
+      // Each photo was an ordinary job of the daemon; its folder moved into the batch, none left behind.
+      expect(after.jobs.completed + after.jobs.failed).toBeGreaterThanOrEqual(lines.length);
+      expect(fs.readdirSync(after.outputRoot)).toEqual([]);
+      const text = await runCli(['status'], d.te.env);
+      expect(text.stdout).toContain(`  cluster:  takes photos from the queue "daemon" on ${redis.url} as ${s.queueConsumer!.worker}: connected, 0 in progress, ${lines.length} done, 0 given up`);
+      // Redis holds paths and manifest lines, never the daemon's token.
+      const all = everythingInRedis();
+      expect(all).toContain(small);
+      expect(all).not.toContain(d.token);
+    } finally {
+      await c.close();
+    }
+    expect(await d.stop()).toBe(0);
+  });
+
+  it('starts while Redis is down, says why in daemon.status, and takes photos once Redis is there', async () => {
+    const port = await freePort();
+    const url = `redis://127.0.0.1:${port}/0`;
+    const d = await startDaemon(['--queue', url]);
+    daemons.push(d);
+    const c = await d.connect();
+    try {
+      const down = await waitFor('the consumer to report the outage', async () => {
+        const q = (await c.request('daemon.status', {})).queueConsumer;
+        return q?.connection === 'down' ? q : undefined;
+      });
+      expect(down).toMatchObject({ queue: url, queueName: 'recon-batch', error: { code: 'QUEUE_UNREACHABLE', message: `Cannot reach Redis at ${url} (ECONNREFUSED)` } });
+      expect(down.error!.hint).toMatch(/^Start Redis there/);
+      const text = await runCli(['status'], d.te.env);
+      expect(text.stdout).toMatch(/cluster: {2}takes photos from the queue "recon-batch" on redis:\/\/127\.0\.0\.1:\d+\/0 as \S+: down, 0 in progress, 0 done, 0 given up\n {12}QUEUE_UNREACHABLE: Cannot reach Redis/);
+      const late = await startRedis({ port });
+      try {
+        await waitFor('the consumer to connect', async () => (await c.request('daemon.status', {})).queueConsumer?.connection === 'up', 30_000);
+        const out = path.join(tmp, 'late');
+        const p = cli(['batch', path.join(input, 'set0', 'cases'), '-o', out, '--queue', url, ...OUTPUT_ARGS, '--json']);
+        procs.push(p);
+        expect((await p.exited).code, p.stderr()).toBe(0);
+        expect(manifest(out).length).toBeGreaterThan(5);
+      } finally {
+        await d.stop();
+        await late.dispose();
+      }
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('a daemon without --queue reports queueConsumer: null', async () => {
+    const d = await startDaemon();
+    daemons.push(d);
+    const c = await d.connect();
+    try {
+      expect((await c.request('daemon.status', {})).queueConsumer).toBeNull();
+    } finally {
+      await c.close();
+    }
+  });
+});
