@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import sharp from 'sharp';
+import { makeBatchPhotos } from './bench-common.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const bin = path.join(root, 'bin/recon-daemon.js');
@@ -19,24 +19,7 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'recon-bench-batch-'));
 const input = path.join(tmp, 'photos');
 
 // ---- the photo folder: every test photo, at five scales, mostly JPEG, some PNG, in sub-folders ----------
-const sources = ['cases', 'landmarks'].flatMap((d) =>
-  fs.readdirSync(path.join(faces, d)).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort().map((f) => path.join(faces, d, f)),
-);
-const SCALES = [1, 0.5, 1.5, 0.75, 2];
-const sizes: number[] = [];
-for (let i = 0; i < PHOTOS; i++) {
-  const src = sources[i % sources.length];
-  const scale = SCALES[Math.floor(i / sources.length) % SCALES.length];
-  const meta = await sharp(src).metadata();
-  const width = Math.max(64, Math.min(2400, Math.round((meta.width ?? 512) * scale)));
-  const dir = path.join(input, `part${i % 4}`);
-  fs.mkdirSync(dir, { recursive: true });
-  const img = sharp(src).rotate().resize({ width });
-  const file = path.join(dir, `photo${String(i).padStart(4, '0')}${i % 5 === 4 ? '.png' : '.jpg'}`);
-  await (i % 5 === 4 ? img.png() : img.jpeg({ quality: 85 })).toFile(file);
-  const m = await sharp(file).metadata();
-  sizes.push((m.width ?? 0) * (m.height ?? 0));
-}
+const { pixels: sizes, sources: sourceCount } = await makeBatchPhotos(faces, input, PHOTOS);
 const mp = sizes.map((s) => s / 1e6).sort((a, b) => a - b);
 
 // ---- runs --------------------------------------------------------------------------------------------------
@@ -153,7 +136,7 @@ for (const layout of ['folders', 'pairs']) {
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 const md = [
   `Machine: ${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}. Command: \`npm run bench\` (scripts/bench-batch.ts, BENCH_BATCH_PHOTOS=${PHOTOS}, BENCH_BATCH_ROUNDS=${ROUNDS}), ${new Date().toISOString().slice(0, 10)}.`,
-  `Photos: ${PHOTOS} made from the ${sources.length} photos in ../shared/faces at 0.5–2× their size (${f2(mp[0])}–${f2(mp[mp.length - 1])} MP, median ${f2(mp[Math.floor(mp.length / 2)])} MP; 4 in 5 JPEG q85, 1 in 5 PNG; some with no face or several), in 4 sub-folders.`,
+  `Photos: ${PHOTOS} made from the ${sourceCount} photos in ../shared/faces at 0.5–2× their size (${f2(mp[0])}–${f2(mp[mp.length - 1])} MP, median ${f2(mp[Math.floor(mp.length / 2)])} MP; 4 in 5 JPEG q85, 1 in 5 PNG; some with no face or several), in 4 sub-folders.`,
   `Each cell is one \`recon-daemon batch <dir> -o <new dir> --embedded --workers N --layout … --json\` (a new process; ORT 1 intra-op thread per worker); 1 and 2 workers alternate in the same run; the last column is 1 worker with the whole process pinned to one core (\`taskset -c 0\`), for scaling per core. img/s counts from the workers being ready to the last photo committed; "with start-up" includes process start and model loading.`,
   '',
   '| layout | round | 1 worker (img/s) | 2 workers (img/s) | 2w / 1w | with start-up, 1w / 2w (img/s) | CPU per photo, 1w / 2w (ms) | cores used by the batch, 1w / 2w | cores used by other processes meanwhile, 1w / 2w | peak RSS, 1w / 2w (MB) | 1 worker on 1 core (img/s) |',
