@@ -116,7 +116,12 @@ export class QueueConsumer {
     });
     this.worker.on('error', (e) => {
       // Trouble with the connection is told once, by the connection; anything else is worth a line.
-      if (queueErrorOf(e, cfg.target.display).code !== 'QUEUE_ERROR') return;
+      const qe = queueErrorOf(e, cfg.target.display);
+      if (qe.transient) return;
+      if (qe.code !== 'QUEUE_ERROR') {
+        this.warnOnce(qe.message, `error: ${qe.message}\nhint: ${qe.hint}`);
+        return;
+      }
       const lost = /^Missing (key|lock) for job (\S+)\./.exec(e.message);
       if (lost) {
         // The photo is committed; only its report was lost (Redis restarted without its data, or BullMQ gave the job

@@ -19,6 +19,7 @@ import { STATE_DIR } from '../batch/layout.js';
 import type { ErrorInfo } from '../batch/record.js';
 import { RunnerBrokenError, type RemoteOutcome, type RemoteRunner, type RemoteWork } from '../batch/runner.js';
 import { QueueConnection } from './connection.js';
+import { queueErrorOf } from './errors.js';
 import { VERSION } from './consumer.js';
 import { JOB_VERSION, photoJobId, PHOTO_JOB, QUEUE_TMP, type PhotoJobData, type PhotoJobResult } from './job.js';
 import { KEY_PREFIX, type QueueTarget } from './target.js';
@@ -149,7 +150,7 @@ export class QueueRunner implements RemoteRunner {
       // Listening before the job exists: its result cannot come before we wait for it.
       this.awaited.set(id, { work, resolve, reject });
       this.enqueue(id, work).catch((e: unknown) => {
-        if (this.awaited.delete(id)) reject(e as Error);
+        if (this.awaited.delete(id)) reject(queueErrorOf(e, this.cfg.target.display));
       });
     });
   }

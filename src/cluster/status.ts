@@ -3,7 +3,7 @@
 // code and hint, not a wait.
 import { Queue } from 'bullmq';
 import { QueueConnection } from './connection.js';
-import { QueueError } from './errors.js';
+import { queueErrorOf, QueueError } from './errors.js';
 import { KEY_PREFIX, parseQueueTarget } from './target.js';
 
 export interface QueueArgs {
@@ -33,6 +33,8 @@ async function withQueue<T>(a: QueueArgs, f: (q: Queue, c: QueueConnection) => P
     q.on('error', () => undefined);
     try {
       return await f(q, c);
+    } catch (e) {
+      throw queueErrorOf(e, target.display);
     } finally {
       await q.close().catch(() => undefined);
     }
