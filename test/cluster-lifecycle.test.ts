@@ -1,13 +1,16 @@
 // Starting and stopping the queue's consumers: a worker stopped with SIGTERM finishes its photos (or, past its
-// grace period, hands them back at once, for another worker); the daemon consumes a queue with its own workers
-// (`start --queue`), says so in daemon.status and `recon-daemon status`, never puts its token into Redis, and
-// starts even while Redis is down, picking the queue up when Redis arrives.
+// grace period, hands them back at once, for another worker); retries only for failures that say nothing about
+// the photo; the daemon consumes a queue with its own workers (`start --queue`), says so in daemon.status and
+// `recon-daemon status`, never puts its token into Redis, and starts even while Redis is down, picking the
+// queue up when Redis arrives.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, makeInputs, manifest, OUTPUT_ARGS, photoLines, startWorker, stateEntries, stopProc, type Proc } from './helpers/cluster.js';
 import { runCli, startDaemon, waitFor, type TestDaemon } from './helpers/daemon.js';
+import { casePath } from './helpers/paths.js';
 import { freePort, startRedis, type TestRedis } from './helpers/redis.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'recon-cluster-life-'));
@@ -94,6 +97,64 @@ describe('stopping a worker', () => {
     expect(manifest(out).map((l) => l.source)).toEqual(sources);
     expect(manifest(out).every((l) => l.status !== 'failed' || l.error?.code !== 'CANCELLED')).toBe(true);
     await stopProc(b);
+  });
+});
+
+describe('retries', () => {
+  /** BullMQ's record of each job of a queue, by the photo's source. */
+  function jobsBySource(queueName: string): Record<string, { attempts: number; failedReason: string }> {
+    const keys = redis.cli('--scan', '--pattern', `recon:${queueName}:p-*`).split('\n').filter((k) => /^recon:[\w.-]+:p-[0-9a-f]+$/.test(k));
+    return Object.fromEntries(
+      keys.map((k) => [
+        (JSON.parse(redis.cli('hget', k, 'data')) as { source: string }).source,
+        { attempts: Number(redis.cli('hget', k, 'atm').trim() || 0), failedReason: redis.cli('hget', k, 'failedReason').trim() },
+      ]),
+    );
+  }
+
+  it('only for failures that say nothing about the photo: a vanished file is tried 3 times with backoff, then gets a line the next run retries; a photo without a face is tried once', async () => {
+    const dir = path.join(tmp, 'retry-in');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.copyFileSync(casePath('control_obama_official_portrait.jpg'), path.join(dir, 'portrait.jpg'));
+    fs.copyFileSync(casePath('negative_coffee.png'), path.join(dir, 'coffee.png'));
+    fs.copyFileSync(casePath('astronaut_eileen_collins.png'), path.join(dir, 'gone.png'));
+    const goneSha = createHash('sha256').update(fs.readFileSync(path.join(dir, 'gone.png'))).digest('hex');
+    const out = path.join(tmp, 'retry-out');
+    // No worker yet: the three jobs wait in the queue, then one photo disappears from the shared storage.
+    const p = producer(out, 'retry', dir);
+    await waitFor('the jobs to be queued', async () => {
+      const r = await runCli(['queue', 'status', '--queue', redis.url, '--queue-name', 'retry', '--json'], process.env);
+      return r.code === 0 && JSON.parse(r.stdout).jobs.waiting === 3;
+    }, 60_000);
+    fs.rmSync(path.join(dir, 'gone.png'));
+    const w = await worker('retry');
+    const t = Date.now();
+    expect((await p.exited).code, p.stderr()).toBe(0);
+    // Backoff: tries 2 s and 4 s apart.
+    expect(Date.now() - t).toBeGreaterThan(5500);
+    const by = Object.fromEntries(manifest(out).map((l) => [l.source, l]));
+    expect(by['portrait.jpg']).toMatchObject({ status: 'ok' });
+    expect(by['coffee.png']).toMatchObject({ status: 'failed', error: { code: 'NO_FACE' } });
+    expect(by['gone.png']).toMatchObject({ status: 'failed', verdict: 'fail', sha256: goneSha, codes: ['FILE_NOT_FOUND'], outputs: {}, error: { code: 'FILE_NOT_FOUND' } });
+    expect(by['gone.png'].error!.message).toBe(`No file at ${path.join(dir, 'gone.png')} on ${os.hostname()} (moved or deleted, or the shared storage is not mounted at the same path here)`);
+    const jobs = jobsBySource('retry');
+    expect(jobs['gone.png'].attempts).toBe(3);
+    expect(jobs['coffee.png'].attempts).toBe(1);
+    expect(jobs['portrait.jpg'].attempts).toBe(1);
+    // Nothing was committed for it, so nothing about it is trusted: once the file is back, the next run does it.
+    expect(stateEntries(out).map((e) => e.source).sort()).toEqual(['coffee.png', 'portrait.jpg']);
+    // The worker said what it was doing.
+    const said = w.stderr().split('\n').filter((l) => l.includes(' gone.png '));
+    expect(said.map((l) => l.split(/\s+/)[1])).toEqual(['retry', 'retry', 'failed']);
+    expect(said[0]).toContain('FILE_NOT_FOUND: No file at');
+    expect(said[0]).toContain('(try 1 of 3; again soon, on any worker)');
+    expect(said[2]).toContain('(try 3 of 3; the next run of the batch tries again)');
+    fs.copyFileSync(casePath('astronaut_eileen_collins.png'), path.join(dir, 'gone.png'));
+    const again = producer(out, 'retry', dir);
+    expect((await again.exited).code, again.stderr()).toBe(0);
+    expect(JSON.parse(again.stdout().trim().split('\n').pop()!).run).toMatchObject({ processed: 1, skipped: 2 });
+    expect(manifest(out).find((l) => l.source === 'gone.png')).toMatchObject({ status: 'ok', sha256: goneSha });
+    await stopProc(w);
   });
 });
 

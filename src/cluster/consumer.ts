@@ -63,6 +63,8 @@ export interface ConsumerConfig {
   workerName: string;
   log: (line: string) => void;
   onPhoto?: (p: ConsumedPhoto) => void;
+  /** A try that failed for a reason that says nothing about the photo (`final`: no try is left; nothing was committed). */
+  onTryFailed?: (p: { source: string; outDir: string; error: ErrorInfo; attempt: number; attempts: number; final: boolean }) => void;
   /** Give up connecting (the daemon stops before Redis was ever reached). */
   signal?: AbortSignal;
   /** The connection, as soon as it exists (to report its state while start() still waits for Redis). */
@@ -74,7 +76,7 @@ export type ConsumerStats = QueueConsumerStatus;
 
 /** A failure that says nothing about the photo: BullMQ retries the job (`CODE: message`, read back by the producer). */
 class TransientJobError extends Error {
-  constructor(info: ErrorInfo) {
+  constructor(readonly info: ErrorInfo) {
     super(`${info.code}: ${info.message}`);
     this.name = 'TransientJobError';
   }
@@ -206,15 +208,18 @@ export class QueueConsumer {
     if (data.version !== VERSION) this.warnOnce(`v${data.version}`, `note: jobs from recon-daemon ${data.version} (this worker is ${VERSION}); each result.json records the version that made it`);
     this.active++;
     const t0 = performance.now();
+    const attempts = job.opts.attempts ?? 1;
+    const tried = (error: ErrorInfo) =>
+      this.cfg.onTryFailed?.({ source: data.source, outDir: data.outDir, error, attempt: job.attemptsMade + 1, attempts, final: job.attemptsMade + 1 >= attempts });
     try {
       const r = await this.photo(job, data, token);
-      if ('entry' in r) {
-        this.completed++;
-        this.cfg.onPhoto?.({ source: data.source, outDir: data.outDir, record: r.entry.record, reused: r.reused, ms: performance.now() - t0 });
-      } else this.completed++;
+      this.completed++;
+      if ('entry' in r) this.cfg.onPhoto?.({ source: data.source, outDir: data.outDir, record: r.entry.record, reused: r.reused, ms: performance.now() - t0 });
+      else tried(r.error);
       return r;
     } catch (e) {
       if (!(e instanceof WaitingError)) this.failed++;
+      if (e instanceof TransientJobError) tried(e.info);
       throw e;
     } finally {
       this.active--;

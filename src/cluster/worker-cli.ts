@@ -21,6 +21,7 @@ export interface WorkerArgs {
 
 export const DEFAULT_GRACE_MS = 30_000;
 const EXIT_INTERRUPTED = 130;
+const clock = () => new Date().toISOString().slice(11, 19);
 
 export async function runWorker(a: WorkerArgs): Promise<number> {
   const target = parseQueueTarget(a.queue, a.queueName);
@@ -49,7 +50,12 @@ export async function runWorker(a: WorkerArgs): Promise<number> {
       workerName: name,
       // Redis trouble is always told; photo lines only without -q.
       log: say,
-      onPhoto: (p) => info(`[${new Date().toISOString().slice(11, 19)}] ${(p.reused ? 'done' : p.record.status).padEnd(8)} ${p.source}  ${p.reused ? 'already done' : describeRecord(p.record)}  (${p.outDir})`),
+      onPhoto: (p) => info(`[${clock()}] ${(p.reused ? 'done' : p.record.status).padEnd(8)} ${p.source}  ${p.reused ? 'already done' : describeRecord(p.record)}  (${p.outDir})`),
+      onTryFailed: (p) =>
+        info(
+          `[${clock()}] ${(p.final ? 'failed' : 'retry').padEnd(8)} ${p.source}  ${p.error.code}: ${p.error.message} ` +
+            `(try ${p.attempt} of ${p.attempts}${p.final ? '; the next run of the batch tries again' : '; again soon, on any worker'})  (${p.outDir})`,
+        ),
     });
   } catch (e) {
     await runner.close();

@@ -64,9 +64,9 @@ export async function stopProc(p: Proc, signal: NodeJS.Signals = 'SIGTERM'): Pro
   await p.exited;
 }
 
-/** Photo lines a worker printed ("[12:00:01] ok       cases/x.jpg …"). */
+/** Photo lines a worker printed ("[12:00:01] ok       cases/x.jpg …"), not its retries. */
 export function photoLines(w: Proc): string[] {
-  return w.stderr().split('\n').filter((l) => /^\[\d\d:\d\d:\d\d\] /.test(l));
+  return w.stderr().split('\n').filter((l) => /^\[\d\d:\d\d:\d\d\] (?!retry )/.test(l));
 }
 
 export function manifest(out: string): ManifestRecord[] {
