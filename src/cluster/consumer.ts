@@ -40,7 +40,7 @@ export const VERSION = (createRequire(import.meta.url)('../../package.json') as 
 
 /** How long a worker's hold on a photo lasts without renewal: a killed worker's photos go back after this. */
 export const DEFAULT_LOCK_MS = 30_000;
-/** A photo whose worker died this many times in a row fails (a photo that kills workers must not kill them all). */
+/** A photo survives this many deaths of its worker; one more fails it (a photo that kills workers must not kill them all). */
 export const MAX_STALLED = 2;
 
 export interface ConsumedPhoto {
