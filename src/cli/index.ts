@@ -13,6 +13,7 @@ import { pluginsCommand } from './commands/plugins.js';
 import { installAddonCommand } from './commands/install-addon.js';
 import { workerCommand } from './commands/worker.js';
 import { queueCommand } from './commands/queue.js';
+import { openCommand } from './commands/open.js';
 
 export function createCli(argv: string[]) {
   return yargs(argv)
@@ -24,13 +25,14 @@ export function createCli(argv: string[]) {
     .command(stopCommand)
     .command(statusCommand)
     .command(restartCommand)
+    .command(openCommand)
     .command(batchCommand)
     .command(watchCommand)
     .command(workerCommand)
     .command(queueCommand)
     .command(pluginsCommand)
     .command(installAddonCommand)
-    .demandCommand(1, 'Name a command: reconstruct, batch, watch, worker, queue, models, start, stop, status, restart, plugins (see --help)')
+    .demandCommand(1, 'Name a command: reconstruct, batch, watch, worker, queue, models, start, stop, status, restart, open, plugins (see --help)')
     .recommendCommands()
     .strict()
     .help()

@@ -10,7 +10,9 @@ import { RpcError } from '../rpc/errors.js';
 import { DaemonShuttingDown, WindowShowMessage, type SubscribableEvent } from '../rpc/protocol.js';
 import { ConfigError, type Settings } from './config.js';
 import { Dispatcher } from './dispatcher.js';
-import { checkUpgrade } from './guard.js';
+import { checkUpgrade, hostAllowed, type GuardOptions } from './guard.js';
+import { createWebHandler } from './http.js';
+import { WebAuth } from './web-auth.js';
 import { createHandlers } from './handlers.js';
 import { JobManager, type Job, type JobNotification } from './jobs.js';
 import type { Logger } from './log.js';
@@ -57,6 +59,7 @@ export class Daemon {
   private readonly plugins: PluginService;
   private readonly dispatcher: Dispatcher;
   private queueConsumer: DaemonQueueConsumer | undefined;
+  private readonly web: WebAuth;
   private readonly startedAt = Date.now();
   private port = 0;
   private stopping: Promise<void> | undefined;
@@ -113,10 +116,17 @@ export class Daemon {
       }),
       log,
     );
-    this.http = http.createServer((_req, res) => {
-      res.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket' });
-      res.end('recon-daemon speaks JSON-RPC 2.0 over WebSocket; see docs/protocol.md\n');
-    });
+    // Plain HTTP is the daemon's own page (http.ts), behind the browser login (web-auth.ts).
+    this.web = new WebAuth(o.token, () => this.port);
+    this.http = http.createServer(
+      createWebHandler({
+        auth: this.web,
+        log,
+        outputRoot: settings.outputRoot,
+        jobDir: (id) => this.jobs.get(id)?.dir,
+        hostAllowed: (h) => hostAllowed(h, this.guardOptions()),
+      }),
+    );
     // No compression: loopback does not need it, and inflating client frames is a memory risk.
     this.wss = new WebSocketServer({ noServer: true, maxPayload: settings.maxPayload, perMessageDeflate: false });
     this.http.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
@@ -170,17 +180,18 @@ export class Daemon {
     if (this.sessions.size >= this.o.settings.maxConnections) {
       return refuse(socket, 503, RpcError.of('SERVER_BUSY', `Too many connections (${this.o.settings.maxConnections})`, { hint: 'Close idle clients or raise maxConnections in config.json.' }));
     }
-    const verdict = checkUpgrade(req, {
-      token: this.o.token,
-      host: this.o.settings.host,
-      port: () => this.port,
-      allowedOrigins: this.o.settings.allowedOrigins,
-    });
+    // The page's cookie (web-auth.ts) when it carries one, else the bearer-token rules.
+    const opts = this.guardOptions();
+    const verdict = this.web.checkUpgrade(req, (h) => hostAllowed(h, opts)) ?? checkUpgrade(req, opts);
     if (!verdict.ok) {
       this.o.log.warn('connection refused', { code: verdict.error.data.code, remote: req.socket.remoteAddress, origin: req.headers.origin });
       return refuse(socket, verdict.status, verdict.error);
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws));
+  }
+
+  private guardOptions(): GuardOptions {
+    return { token: this.o.token, host: this.o.settings.host, port: () => this.port, allowedOrigins: this.o.settings.allowedOrigins };
   }
 
   private onConnection(ws: WebSocket): void {

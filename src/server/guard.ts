@@ -28,7 +28,7 @@ function stripPort(hostHeader: string): string {
   return i >= 0 && hostHeader.indexOf(':') === i ? hostHeader.slice(0, i) : hostHeader;
 }
 
-function hostAllowed(hostHeader: string, o: GuardOptions): boolean {
+export function hostAllowed(hostHeader: string, o: GuardOptions): boolean {
   const name = stripPort(hostHeader.trim().toLowerCase());
   const bare = name.replace(/^\[|\]$/g, '');
   if (name === 'localhost' || isLoopbackHost(bare)) return true;
