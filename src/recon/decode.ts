@@ -9,6 +9,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { ErrorCodes, invalidOption, ReconError } from './errors.js';
+import { decodeHeic, isHevcHeif } from './decode-heic.js';
 import type { DecodedImage } from './types.js';
 
 /**
@@ -48,7 +49,7 @@ function heifSupported(): boolean {
 
 /** Human list of the formats this build decodes, e.g. "JPEG, PNG, WebP, TIFF, GIF and AVIF". */
 export function supportedFormatList(): string {
-  const names = ['JPEG', 'PNG', 'WebP', 'TIFF', 'GIF (first frame)'];
+  const names = ['JPEG', 'PNG', 'WebP', 'TIFF', 'GIF (first frame)', 'HEIC'];
   if (heifSupported()) names.push('AVIF');
   return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
 }
@@ -358,6 +359,9 @@ export async function decodeImage(input: string | Uint8Array, options?: DecodeOp
       { bytes: 0 },
     );
   }
+
+  // HEIC: libheif (WebAssembly) instead of sharp, whose prebuilt libvips has no HEVC decoder.
+  if (isHevcHeif(bytes)) return decodeHeic(bytes, source, maxPixels);
 
   const sniffed = sniffFormat(bytes);
   if (sniffed.kind === 'unsupported') {
