@@ -134,7 +134,9 @@ export function createWebHandler(o: WebServerOptions): (req: http.IncomingMessag
       }
       o.log.info('web login', { remote: req.socket.remoteAddress });
       url.searchParams.delete('token');
-      return send(res, 303, '', { Location: url.pathname + url.search, 'Set-Cookie': o.auth.sessionCookie(r.sessionId) });
+      // One leading slash: "//host" would be a redirect to another site.
+      const location = `/${url.pathname.replace(/^\/+/, '')}${url.search}`;
+      return send(res, 303, '', { Location: location, 'Set-Cookie': o.auth.sessionCookie(r.sessionId) });
     }
 
     if (!o.auth.hasSession(req)) return send(res, 401, UNAUTHORIZED_TEXT);
@@ -145,11 +147,13 @@ export function createWebHandler(o: WebServerOptions): (req: http.IncomingMessag
     const p = url.pathname;
     const job = /^\/jobs\/([^/]+)(\.zip|\/(.+))$/.exec(p);
     if (job) {
-      const jobId = decodeURIComponent(job[1]);
-      if (!JOB_ID_PATTERN.test(jobId)) return send(res, 404, '404 Not Found: no such job\n');
+      const jobId = decode(job[1]);
+      if (jobId === undefined || !JOB_ID_PATTERN.test(jobId)) return send(res, 404, '404 Not Found: no such job\n');
       const dir = o.jobDir(jobId) ?? path.join(o.outputRoot, jobId);
       if (job[2] === '.zip') return sendZip(res, dir, jobId);
-      return sendJobFile(res, dir, jobId, decodeURIComponent(job[3]));
+      const rel = decode(job[3]);
+      if (rel === undefined) return send(res, 404, '404 Not Found\n');
+      return sendJobFile(res, dir, jobId, rel);
     }
     const file = assetFiles().get(p);
     if (!file) {
@@ -207,6 +211,14 @@ export function createWebHandler(o: WebServerOptions): (req: http.IncomingMessag
       'Content-Type': 'application/zip',
       'Content-Disposition': `attachment; filename="recon-${jobId}.zip"`,
     });
+  }
+}
+
+function decode(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return undefined; // malformed %-escape
   }
 }
 
