@@ -12,6 +12,7 @@ import sharp from 'sharp';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReconClient } from '../src/client/client.js';
+import { NO_FACE_HINT } from '../src/recon/folder.js';
 import { CONTENT_SECURITY_POLICY } from '../src/server/http.js';
 import { casePath, repoRoot } from './helpers/paths.js';
 import { launchBrowser, watchPage, type PageWatch, type TestBrowser } from './helpers/browser.js';
@@ -248,7 +249,7 @@ describe('the page in Chromium', () => {
     expect(await failed!.$eval('h3', (e) => e.textContent)).toBe('negative_coffee.png');
     expect(await failed!.$eval('.verdict', (e) => e.getAttribute('data-error-code'))).toBe('NO_FACE');
     expect(await failed!.$eval('.verdict .message', (e) => e.textContent)).toMatch(/^No face found/);
-    expect(await failed!.$eval('.verdict .hint', (e) => e.textContent)).toBe('Use a photo where one face is clearly visible, at least about 40 pixels wide.');
+    expect(await failed!.$eval('.verdict .hint', (e) => e.textContent)).toBe(NO_FACE_HINT);
 
     // The jobs list has both, as this page's jobs; the status panel counts them.
     await page.waitForFunction(() => document.querySelectorAll('#jobs li').length >= 3);
