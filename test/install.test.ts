@@ -45,6 +45,9 @@ beforeAll(() => {
 
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
+// npm ci, pack and a global install each take a minute or more, longer while other test files run.
+const SLOW = 600_000;
+
 describe('from a clean copy of the repository', () => {
   it('npm ci works (without the network but the registry), builds the CLI and the page, and npm warns about nothing', async () => {
     // --prefer-offline: from the npm cache where it can (the registry is the only network CI has).
@@ -57,14 +60,14 @@ describe('from a clean copy of the repository', () => {
     // onnxruntime-node's postinstall (a CUDA download from NuGet) did not run.
     const ortBin = path.join(clone, 'node_modules/onnxruntime-node/bin/napi-v6/linux/x64');
     if (process.platform === 'linux' && process.arch === 'x64') expect(fs.readdirSync(ortBin).filter((f) => /cuda|tensorrt/.test(f))).toEqual([]);
-  });
+  }, SLOW);
 
   it('npx recon-daemon prints no npm warning', async () => {
     const r = await run('npx', ['recon-daemon', '--version'], clone);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe('0.1.0');
     expect(r.stderr).toBe('');
-  });
+  }, SLOW);
 
   it('npm pack + npm install -g --ignore-scripts <tgz> gives a working recon-daemon with its page', async () => {
     const pack = await run('npm', ['pack', '--pack-destination', tmp, '--json'], clone);
@@ -79,7 +82,7 @@ describe('from a clean copy of the repository', () => {
     expect(inst.code, inst.stderr).toBe(0);
     expect(inst.stderr).not.toMatch(/npm warn/i);
     await usable(path.join(prefix, 'bin', 'recon-daemon'));
-  });
+  }, SLOW);
 
   it('npm link from the copy gives a working recon-daemon', async () => {
     const prefix = path.join(tmp, 'linked');
@@ -90,7 +93,7 @@ describe('from a clean copy of the repository', () => {
     expect(fs.realpathSync(bin)).toBe(path.join(fs.realpathSync(clone), 'bin', 'recon-daemon.js'));
     const v = await run(bin, ['--version'], tmp);
     expect(v.stdout.trim()).toBe('0.1.0');
-  });
+  }, SLOW);
 });
 
 /** The installed command reconstructs a photo and its daemon serves the page after `open`. */
