@@ -20,7 +20,8 @@ import { record, rpcError, runCli, startDaemon, tempEnv, waitFor, type TestDaemo
 
 const FACE = casePath('astronaut_eileen_collins.png');
 const NO_FACE = casePath('negative_coffee.png');
-const SCREENSHOTS = path.join(repoRoot, 'docs', 'img');
+// docs/img (for docs/web.md) with UPDATE_SCREENSHOTS=1; otherwise a temp folder, so a test run leaves the tree clean.
+const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? path.join(repoRoot, 'docs', 'img') : path.join(os.tmpdir(), 'recon-web-screenshots');
 
 let d: TestDaemon;
 let base: string; // http://127.0.0.1:<port>
