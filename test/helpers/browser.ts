@@ -55,7 +55,12 @@ export function watchPage(page: Page): PageWatch {
     if (m.type() === 'error') w.errors.push(`console: ${m.text()}`);
   });
   page.on('pageerror', (e) => w.errors.push(`pageerror: ${e instanceof Error ? e.message : String(e)}`));
-  page.on('requestfailed', (r) => w.errors.push(`requestfailed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
+  page.on('requestfailed', (r) => {
+    // Chromium reports a fetch whose body the page read as a stream (three.js's FileLoader) as ERR_ABORTED now
+    // and then, after its 200 response and with the body delivered (the page used it); not a failure.
+    if (r.failure()?.errorText === 'net::ERR_ABORTED' && r.response()?.ok()) return;
+    w.errors.push(`requestfailed: ${r.url()} ${r.failure()?.errorText ?? ''}`);
+  });
   page.on('request', (r) => w.requests.push(r.url()));
   return w;
 }
