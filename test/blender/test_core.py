@@ -18,7 +18,7 @@ import unittest
 REPO = os.environ.get("RECON_REPO") or os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(REPO, "integrations", "blender-addon"))
 
-from recon_bridge.core import discovery, errors, frames, glb, jobs, jsonrpc, results  # noqa: E402
+from recon_bridge.core import discovery, errors, frames, glb, jobs, jsonrpc, placement, results, wrap  # noqa: E402
 from recon_bridge.core import websocket as wsmod  # noqa: E402
 from recon_bridge.core.client import ReconClient  # noqa: E402
 from recon_bridge.core.errors import ReconError  # noqa: E402
@@ -174,6 +174,31 @@ class DiscoveryTest(unittest.TestCase):
             self.assertIsNone(ep.token)
             self.assertFalse(ep.local)
 
+    def test_the_cli_command_may_be_a_whole_command_line(self):
+        node = sys.executable  # any executable stands in for node
+        with tempfile.TemporaryDirectory(prefix="with space ") as root:
+            script = os.path.join(root, "bin", "recon-daemon.js")
+            os.makedirs(os.path.dirname(script))
+            open(script, "w").close()
+            line = discovery.join_command([node, script])
+            self.assertEqual(discovery.split_command(line), [node, script])
+            self.assertEqual(discovery.cli_command(line), [node, script])
+            with self.assertRaises(ReconError) as e:
+                discovery.cli_command(discovery.join_command([node, os.path.join(root, "gone", "recon-daemon.js")]))
+            self.assertIn("was not found", e.exception.message)
+            self.assertIn("install-addon blender", e.exception.hint)
+        with self.assertRaises(ReconError) as e:
+            discovery.cli_command("/nonexistent/node /x/recon-daemon.js")
+        self.assertIn("'/nonexistent/node' was not found", e.exception.message)
+
+    def test_install_addon_records_the_command_that_starts_the_daemon(self):
+        with tempfile.TemporaryDirectory() as pkg:
+            self.assertEqual(discovery.install_info(pkg), {})
+            self.assertEqual(discovery.default_cli_command(pkg), "recon-daemon")  # a symlinked development copy
+            with open(os.path.join(pkg, "install.json"), "w") as f:
+                json.dump({"cli": "/opt/node/bin/node /opt/recon/bin/recon-daemon.js", "version": "0.1.0"}, f)
+            self.assertEqual(discovery.default_cli_command(pkg), "/opt/node/bin/node /opt/recon/bin/recon-daemon.js")
+
     def test_loopback(self):
         for u, want in (("ws://127.0.0.1:1/", True), ("ws://localhost/", True), ("ws://[::1]:3/", True), ("ws://10.0.0.2/", False)):
             self.assertEqual(discovery.is_loopback_url(u), want, u)
@@ -199,6 +224,63 @@ class FramesTest(unittest.TestCase):
             u, v = frames.reference_to_crop(-0.1125, 0.1125, S)
             self.assertAlmostEqual(u, 0)
             self.assertAlmostEqual(v, 0)
+
+
+class WrapTest(unittest.TestCase):
+    def measure(self, s):
+        return 6 * len(s)
+
+    def test_lines_fit_the_width_and_keep_every_word(self):
+        text = ("POSE_TOO_LARGE: quality check failed: The head is turned too far for a front view (yaw 51°, "
+                "pitch -27°; limit 40°)")
+        for width in (60, 100, 150, 300):
+            lines = wrap.wrap(text, width, self.measure)
+            self.assertTrue(all(self.measure(l) <= width for l in lines), (width, lines))
+            self.assertEqual("".join(lines).replace(" ", ""), text.replace(" ", ""))
+            # Words are not broken when they fit on a line of their own.
+            for word in text.split():
+                if self.measure(word) <= width:
+                    self.assertTrue(any(word in l.split() for l in lines), (width, word, lines))
+
+    def test_a_long_file_name_breaks_after_an_underscore_not_inside_a_word(self):
+        lines = wrap.wrap("control_obama_official_portrait.jpg", 6 * 24, self.measure)
+        self.assertEqual(lines, ["control_obama_official_", "portrait.jpg"])
+        lines = wrap.wrap("Collection: control_obama_official_portrait", 6 * 16, self.measure)
+        self.assertEqual(lines, ["Collection:", "control_obama_", "official_", "portrait"])
+
+    def test_a_word_without_break_characters_is_cut_only_when_it_must(self):
+        self.assertEqual(wrap.wrap("abcdefghij", 6 * 4, self.measure), ["abcd", "efgh", "ij"])
+        self.assertEqual(wrap.wrap("", 100, self.measure), [""])
+        self.assertEqual(wrap.wrap("one\ntwo", 600, self.measure), ["one", "two"])
+
+    def test_the_default_measure_is_a_conservative_character_estimate(self):
+        self.assertEqual(wrap.wrap("a b c d", 21), ["a b", "c d"])  # 7 px per character
+
+
+class PlacementTest(unittest.TestCase):
+    FACE_Z = (-0.135, 0.09)  # the reference image's height range (S·k = 0.225 m, centre 0.1·S·k below the eyes)
+
+    def test_an_empty_scene_puts_the_first_result_at_the_origin(self):
+        self.assertEqual(placement.free_slot([], self.FACE_Z), 0)
+        self.assertEqual(placement.slot_x(0), 0.0)
+
+    def test_the_default_cube_pushes_the_result_beside_it(self):
+        cube = (-1.0, 1.0, -1.0, 1.0)
+        n = placement.free_slot([cube], self.FACE_Z)
+        self.assertEqual(n, 4)
+        self.assertAlmostEqual(placement.slot_x(n), 1.2)  # its band 1.05–1.35 m clears the cube's face at x = 1
+
+    def test_results_go_side_by_side_and_fill_gaps(self):
+        first = (-0.1125, 0.1125, -0.135, 0.09)
+        self.assertEqual(placement.free_slot([first], self.FACE_Z), 1)
+        third = (0.4875, 0.7125, -0.135, 0.09)  # slot 2 taken, slot 1 free
+        self.assertEqual(placement.free_slot([first, third], self.FACE_Z), 1)
+
+    def test_things_the_front_view_sees_edge_on_or_at_another_height_do_not_block(self):
+        floor = (-10.0, 10.0, 0.0, 0.0)  # a plane at z = 0: no height in the Front view
+        lamp = (-0.5, 0.5, 2.0, 3.0)  # far above the face
+        self.assertEqual(placement.free_slot([floor, lamp], self.FACE_Z), 0)
+        self.assertEqual(placement.box_of_points([(1, 5, 2), (-1, 0, 3)]), (-1, 1, 2, 3))
 
 
 class OptionsTest(unittest.TestCase):
@@ -354,7 +436,9 @@ class NoDaemonTest(unittest.TestCase):
             ReconClient.connect(url="ws://127.0.0.1:%d/" % _free_port(), token="x", timeout=2)
         self.assertEqual(e.exception.code, "DAEMON_NOT_RUNNING")
         self.assertEqual(e.exception.message, "daemon not running: run `recon-daemon start`")
-        self.assertIn("recon-daemon start", e.exception.hint)
+        # The hint adds what the message does not say (it used to repeat `recon-daemon start`).
+        self.assertIn("Start Daemon", e.exception.hint)
+        self.assertNotIn("recon-daemon start", e.exception.hint)
 
     def test_a_silent_server_fails_in_bounded_time_with_a_clear_message(self):
         # Accepts TCP and never answers the handshake.
@@ -413,6 +497,25 @@ class LinkTest(unittest.TestCase):
             self.assertEqual(e.exception.code, "UNAUTHORIZED")
             self.assertEqual(link.state, DISCONNECTED)
             self.assertIsNotNone(link.snapshot()["next_retry_at"])
+        finally:
+            link.stop()
+
+    def test_with_nothing_listening_a_caller_hears_it_at_once_not_after_the_backoff(self):
+        url = "ws://127.0.0.1:%d/" % _free_port()
+        # A long backoff: the link has failed and would wait 30 s before its next try on its own.
+        link = DaemonLink(lambda: LinkSettings(url=url, token="x"), backoff_initial=30.0, backoff_max=30.0)
+        link.start()
+        try:
+            end = time.monotonic() + 5
+            while link.state != DISCONNECTED and time.monotonic() < end:
+                time.sleep(0.01)
+            self.assertEqual(link.state, DISCONNECTED)
+            for _ in range(3):
+                t = time.monotonic()
+                with self.assertRaises(ReconError) as e:
+                    link.get_client(timeout=10)
+                self.assertLess(time.monotonic() - t, 1.0)
+                self.assertEqual(e.exception.code, "DAEMON_NOT_RUNNING")
         finally:
             link.stop()
 

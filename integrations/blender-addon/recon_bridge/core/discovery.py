@@ -4,6 +4,7 @@
 import ipaddress
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -140,22 +141,79 @@ def resolve_endpoint(url=None, token=None, env=None):
 # ---------------------------------------------------------------------------------------------------------
 # Starting the daemon
 
+#: Written into the zip by `recon-daemon install-addon blender` (next to the package's __init__.py): the command
+#: line of the CLI that built it — node's absolute path and its bin/recon-daemon.js — so that Start Daemon works
+#: right after installing from a checkout, `npx` or a global install, where `recon-daemon` may not be on PATH.
+INSTALL_INFO = "install.json"
+
+
+def install_info(package_dir=None):
+    """The install-time facts install-addon wrote (``{"cli": "…", "version": "…"}``), or {} (e.g. a symlinked
+    development copy, which has no such file)."""
+    package_dir = package_dir or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        with open(os.path.join(package_dir, INSTALL_INFO), "r", encoding="utf-8") as f:
+            info = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    return info if isinstance(info, dict) else {}
+
+
+def default_cli_command(package_dir=None):
+    """The command the preferences start with: the one install-addon recorded, else `recon-daemon` (on PATH)."""
+    cli = install_info(package_dir).get("cli")
+    return cli.strip() if isinstance(cli, str) and cli.strip() else APP
+
+
+def split_command(command):
+    """A command line as the preference holds it → argv. Quoted parts may hold spaces ("/Applications/My
+    Tools/node" /x/recon-daemon.js); on Windows backslashes stay as they are."""
+    text = (command or "").strip()
+    if not text:
+        return []
+    if os.name == "nt":
+        return [part.strip('"') for part in shlex.split(text, posix=False)]
+    return shlex.split(text)
+
+
+def join_command(argv):
+    """argv → one command line that split_command reads back."""
+    if os.name == "nt":
+        return " ".join('"%s"' % a if " " in a else a for a in argv)
+    return " ".join(shlex.quote(a) for a in argv)
+
+
+def _not_found(what, cli):
+    return ReconError(
+        "cannot start the daemon: %s was not found" % what,
+        errors.DAEMON_NOT_RUNNING,
+        "Set the recon-daemon command in the add-on preferences (Face Recon ▸ recon-daemon command; "
+        "`recon-daemon install-addon blender` fills it in), or start it yourself with `recon-daemon start`. "
+        "It was: %s" % (cli or APP),
+    )
+
 
 def cli_command(cli_path):
-    """The argv prefix that runs the CLI: an executable on PATH or a path; a .js file runs under node."""
+    """The argv prefix that runs the CLI, from the preference: a command on PATH (`recon-daemon`), a full
+    path, a bin/recon-daemon.js (run with the `node` on PATH), or a whole command line (`/usr/bin/node
+    /opt/recon-daemon/bin/recon-daemon.js`, what install-addon records)."""
     cli = (cli_path or "").strip() or APP
-    if cli.endswith(".js") or cli.endswith(".mjs"):
-        node = shutil.which("node") or "node"
-        return [node, os.path.expanduser(cli)]
-    found = shutil.which(os.path.expanduser(cli))
+    try:
+        argv = split_command(cli)
+    except ValueError as e:  # an unbalanced quote
+        raise ReconError("cannot start the daemon: the command %r cannot be read (%s)" % (cli, e),
+                         errors.DAEMON_NOT_RUNNING, "Fix the recon-daemon command in the add-on preferences.")
+    argv = [os.path.expanduser(a) for a in argv]
+    if len(argv) == 1 and argv[0].endswith((".js", ".mjs")):
+        argv = [shutil.which("node") or "node"] + argv
+    exe = argv[0]
+    found = shutil.which(exe) if not os.path.isabs(exe) else (exe if os.path.isfile(exe) and os.access(exe, os.X_OK) else None)
     if not found:
-        raise ReconError(
-            "cannot start the daemon: %r was not found" % cli,
-            errors.DAEMON_NOT_RUNNING,
-            "Set the path of the recon-daemon command in the add-on preferences (e.g. ~/.npm-global/bin/recon-daemon), "
-            "or start it yourself with `recon-daemon start`.",
-        )
-    return [found]
+        raise _not_found(repr(exe), cli)
+    for script in argv[1:2]:
+        if script.endswith((".js", ".mjs")) and not os.path.isfile(script):
+            raise _not_found(repr(script), cli)
+    return [found] + argv[1:]
 
 
 def start_daemon(cli_path=None, env=None, timeout=90.0):
@@ -166,7 +224,8 @@ def start_daemon(cli_path=None, env=None, timeout=90.0):
         p = subprocess.run(argv, env=dict(os.environ if env is None else env), timeout=timeout,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired) as e:
-        raise ReconError("cannot start the daemon: %s" % e, errors.DAEMON_NOT_RUNNING, errors.DAEMON_NOT_RUNNING_HINT)
+        raise ReconError("cannot start the daemon: %s" % e, errors.DAEMON_NOT_RUNNING,
+                         "Check the recon-daemon command in the add-on preferences, or run `recon-daemon start` in a terminal.")
     if p.returncode != 0:
         tail = (p.stderr or p.stdout).decode("utf-8", "replace").strip().splitlines()[-3:]
         raise ReconError("`%s start` failed (exit %d): %s" % (" ".join(argv[:-1]), p.returncode, " ".join(tail)),

@@ -5,9 +5,10 @@
 
 #: The sentence the user sees when nothing answers. Keep it short: it goes into a status-bar report.
 DAEMON_NOT_RUNNING_MESSAGE = "daemon not running: run `recon-daemon start`"
+#: The hint says what the message does not (the message already names `recon-daemon start`).
 DAEMON_NOT_RUNNING_HINT = (
-    "Start it in a terminal with `recon-daemon start`, or turn on \"Start the daemon if it is not running\" "
-    "in the add-on preferences. Check the URL and token there if it runs elsewhere."
+    "Or press Start Daemon in the Face Recon panel, or turn on \"Start the daemon if it is not running\" in the "
+    "add-on preferences. If it runs elsewhere, check the URL and token there."
 )
 
 # Client-side codes (the daemon's own codes pass through unchanged).

@@ -56,6 +56,10 @@ class DaemonLink(object):
         self.attempts = 0
         self.next_retry_at = None
         self._last_auto_start = 0.0
+        # Connection attempts are numbered; _failed_attempt is the number of the last one that failed. A caller
+        # waiting for a connection gives up as soon as an attempt that began after its call has failed.
+        self._attempt = 0
+        self._failed_attempt = 0
 
     # -- lifecycle (main thread)
 
@@ -110,20 +114,27 @@ class DaemonLink(object):
     # -- for workers (any thread but the main one)
 
     def get_client(self, timeout=5.0):
-        """The connected client; waits up to ``timeout`` for a (re)connection, then raises the last connection
-        error — DAEMON_NOT_RUNNING ("daemon not running: run `recon-daemon start`") when nothing answered."""
+        """The connected client. Otherwise it asks for a connection attempt now (not after the backoff) and
+        waits for its outcome — at most ``timeout`` — then raises the connection error: DAEMON_NOT_RUNNING
+        ("daemon not running: run `recon-daemon start`") when nothing answered. With nothing listening on
+        this machine that takes milliseconds, not the whole timeout."""
         c = self._client
         if c is not None and not c.closed:
             return c
+        with self._lock:
+            called_at = self._attempt
         if not self.running:
             self.start()
         self.wake()
         end = time.monotonic() + timeout
         while time.monotonic() < end:
-            if self._connected.wait(0.05):
+            if self._connected.wait(0.02):
                 c = self._client
                 if c is not None and not c.closed:
                     return c
+            with self._lock:
+                if self._failed_attempt > called_at:
+                    break  # an attempt made after this call failed: waiting longer would not help
         err = self.error
         if isinstance(err, ReconError) and err.code != errors.DAEMON_NOT_RUNNING:
             raise ReconError(err.message, err.code, err.hint, err.rpc_code, dict(err.details))
@@ -170,6 +181,8 @@ class DaemonLink(object):
             settings = self.settings_fn()
             with self._lock:
                 self.attempts += 1
+                self._attempt += 1
+                attempt = self._attempt
                 self.next_retry_at = None
             self._set(CONNECTING, self.error)
             try:
@@ -182,15 +195,19 @@ class DaemonLink(object):
                                              request_timeout=settings.request_timeout,
                                              client_name=self.client_name, client_version=self.client_version)
             except ReconError as e:
-                if self._maybe_auto_start(settings, e):
+                started, e = self._maybe_auto_start(settings, e)
+                if started:
                     continue
                 with self._lock:
                     self.next_retry_at = time.time() + backoff
+                    self._failed_attempt = attempt
                 self._set(DISCONNECTED, e)
                 self._wake.wait(backoff)
                 backoff = min(backoff * 2, self.backoff_max)
                 continue
             except Exception as e:  # a bug: report it and keep trying
+                with self._lock:
+                    self._failed_attempt = attempt
                 self._set(DISCONNECTED, ReconError(str(e), "INTERNAL_ERROR", "This is a bug in the add-on."))
                 self._wake.wait(backoff)
                 backoff = min(backoff * 2, self.backoff_max)
@@ -219,21 +236,22 @@ class DaemonLink(object):
             self._wake.wait(self.backoff_initial)
 
     def _maybe_auto_start(self, settings, err):
+        """(True, err) when the daemon was started (connect again now); else (False, the error to show: why
+        starting failed, or ``err``)."""
         if err.code != errors.DAEMON_NOT_RUNNING or not settings.auto_start:
-            return False
+            return False, err
         if settings.url and not is_loopback_url(settings.url):
-            return False
+            return False, err
         now = time.monotonic()
         if self._last_auto_start and now - self._last_auto_start < self.auto_start_interval:
-            return False
+            return False, err
         self._last_auto_start = now
         self._set(CONNECTING, ReconError("starting recon-daemon…", errors.DAEMON_NOT_RUNNING, ""))
         try:
             start_daemon(settings.cli_path, settings.env)
         except ReconError as e:
-            self._set(DISCONNECTED, e)
-            return False
-        return True
+            return False, e
+        return True, err
 
     def _forward(self, method, params):
         if self.on_notification and not method.startswith("$/"):
