@@ -10,7 +10,7 @@ bl_info = {
     "version": (0, 1, 0),
     "blender": (3, 4, 0),
     "location": "3D View > Sidebar > Face Recon; 3D View > Add > Face Recon",
-    "description": "Reconstruct a head mesh and a front-view structure-map reference from a photo with recon-daemon",
+    "description": "Reconstruct a face mesh (a mask, not a whole head) and a front-view structure-map reference from a photo with recon-daemon",
     "category": "Import-Export",
 }
 

@@ -4,7 +4,7 @@ import bpy
 from bpy.props import BoolProperty, EnumProperty, FloatProperty, StringProperty
 from bpy.types import AddonPreferences
 
-from .core.discovery import daemon_paths, read_discovery, resolve_endpoint
+from .core.discovery import daemon_paths, default_cli_command, read_discovery, resolve_endpoint
 from .core.link import LinkSettings
 
 #: The add-on's module name: "recon_bridge" when installed from the zip, "bl_ext.<repo>.recon_bridge" as a
@@ -38,15 +38,16 @@ class RECON_AddonPreferences(AddonPreferences):
     )
     auto_start: BoolProperty(
         name="Start the daemon if it is not running",
-        description="When nothing answers on this machine, run `recon-daemon start` with the command below",
+        description="When nothing answers on this machine, run `<recon-daemon command> start` (at most once a minute)",
         default=False,
         update=_changed,
     )
     cli_path: StringProperty(
         name="recon-daemon command",
-        description="The recon-daemon command: a name on PATH, a full path, or the path of bin/recon-daemon.js (run with node)",
-        default="recon-daemon",
-        subtype="FILE_PATH",
+        description="How to run recon-daemon, used by Start Daemon and auto-start: a name on PATH, a full path, the path "
+                    "of bin/recon-daemon.js (run with node), or a whole command line. `recon-daemon install-addon "
+                    "blender` fills in the node and CLI it was run with",
+        default=default_cli_command(),
         update=_changed,
     )
     request_timeout: FloatProperty(
@@ -89,10 +90,9 @@ class RECON_AddonPreferences(AddonPreferences):
         if info is None:
             box.label(text="No running daemon found on this machine (run `recon-daemon start`)", icon="INFO")
         col.separator()
+        # Start Daemon uses the command too, so it stays editable whether or not auto-start is on.
+        col.prop(self, "cli_path")
         col.prop(self, "auto_start")
-        sub = col.column()
-        sub.active = self.auto_start
-        sub.prop(self, "cli_path")
         col.separator()
         col.prop(self, "request_timeout")
         col.prop(self, "job_timeout")
@@ -105,7 +105,7 @@ class _Defaults(object):
     url = ""
     token = ""
     auto_start = False
-    cli_path = "recon-daemon"
+    cli_path = default_cli_command()
     request_timeout = 10.0
     job_timeout = 120.0
     mesh_importer = "BUILTIN"

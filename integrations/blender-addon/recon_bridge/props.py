@@ -34,7 +34,14 @@ class RECON_PG_options(PropertyGroup):
         default=0, min=0, max=99,
     )
     import_mesh: BoolProperty(
-        name="Import Mesh", description="Import the reconstructed head mesh (face.glb) aligned with the reference image",
+        name="Import Mesh",
+        description="Import the reconstructed face mesh (face.glb: a face mask from forehead to chin, no back of the head, "
+                    "ears or neck) aligned with the reference image",
+        default=True,
+    )
+    frame_result: BoolProperty(
+        name="Frame Result",
+        description="When the result is built, switch the 3D View you started from to the Front view, framed on it",
         default=True,
     )
     force: BoolProperty(
@@ -68,11 +75,16 @@ def _progress(self):
     return 100.0 * job.fraction if job is not None else 0.0
 
 
+def _ignore(self, value):
+    """Writable but inert: a read-only property is drawn greyed out, and this one is the progress bar."""
+
+
 def register_properties():
     bpy.types.Scene.recon_options = PointerProperty(type=RECON_PG_options)
     # Read-only: the running job's progress, for the panel's bar on Blender 3.x (4.0+ has layout.progress).
     bpy.types.WindowManager.recon_progress = FloatProperty(
-        name="Progress", subtype="PERCENTAGE", min=0.0, max=100.0, get=_progress, options={"SKIP_SAVE"})
+        name="Progress", subtype="PERCENTAGE", min=0.0, max=100.0, precision=0, get=_progress, set=_ignore,
+        options={"SKIP_SAVE"})
 
 
 def unregister_properties():

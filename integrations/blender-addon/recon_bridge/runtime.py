@@ -24,6 +24,10 @@ CANCELLED = "CANCELLED"
 
 _events = queue.SimpleQueue()
 
+#: Seconds between pump runs while a job runs / otherwise.
+BUSY_INTERVAL = 0.05
+IDLE_INTERVAL = 0.5
+
 
 class Job(object):
     """One reconstruction started from the UI. ``finished`` is set on the main thread once the scene is built
@@ -31,7 +35,7 @@ class Job(object):
 
     _seq = 0
 
-    def __init__(self, photo, options, build):
+    def __init__(self, photo, options, build, view=None):
         Job._seq += 1
         self.seq = Job._seq
         self.photo = photo
@@ -49,6 +53,20 @@ class Job(object):
         self.finished = threading.Event()
         self.started_at = time.time()
         self.finished_at = None
+        self._t0 = time.monotonic()
+        #: (stage, seconds since the button) for every stage the job went through, in order — what the panel
+        #: lists, so a job that takes half a second still shows what happened.
+        self.stages = [("connecting", 0.0)]
+        #: (window, area) pointers of the 3D View the button was pressed in: framed on the result when done.
+        self.view = view
+        self.framed = False
+        #: Seconds from the button until the job thread knew the outcome of a failed job (for measurements).
+        self.ended_in = None
+
+    def add_stage(self, stage, at=None):
+        """Record ``stage`` (main thread) unless it is the current one."""
+        if stage and stage != self.stages[-1][0]:
+            self.stages.append((stage, (at if at is not None else time.monotonic()) - self._t0))
 
     @property
     def running(self):
@@ -106,7 +124,9 @@ class State(object):
         self.settings = None
         self.job = None
         self.last = None
-        self.messages = []  # plugin / daemon messages: (time, level, text)
+        self.messages = []  # plugin / daemon messages: (time, level, text, source: "plugin" | "daemon")
+        self.starting = False  # Start Daemon is running `recon-daemon start`
+        self.start_error = None  # why the last Start Daemon failed (shown until connected)
         self.timer_registered = False
 
 
@@ -182,35 +202,41 @@ def busy():
     return state.job is not None and state.job.running
 
 
-def start_job(photo, options, build):
+def start_job(photo, options, build, view=None):
     """Start a reconstruction on a background thread; returns the Job at once. ``build``: keyword arguments
-    for scene.build_scene (name, import_mesh, load_images, mesh_importer)."""
+    for scene.build_scene (name, import_mesh, load_images, mesh_importer). ``view``: (window, area) pointers
+    (``as_pointer()``) of the 3D View to frame on the result."""
     link = ensure_link()
     from .prefs import get_prefs
 
     p = get_prefs()
     timeout = float(p.job_timeout)
-    connect_wait = min(5.0, float(p.request_timeout))
-    job = Job(photo, options, build)
+    # Nothing listening fails within milliseconds (the link tries again at once); the wait only bounds a daemon
+    # that accepts and never answers — or one that auto-start is starting.
+    connect_wait = 90.0 if p.auto_start else min(5.0, float(p.request_timeout))
+    job = Job(photo, options, build, view)
     state.job = job
+
+    def progress(stage, fraction):
+        _events.put(("progress", job, stage, fraction, time.monotonic()))
 
     def work():
         try:
             client = link.get_client(timeout=connect_wait)
-            job.stage = "queued"
-            _events.put(("redraw",))
+            _events.put(("progress", job, "sending", 0.0, time.monotonic()))
             outcome = jobs.run_job(
-                client, photo, options, timeout=timeout, cancel_event=job.cancel_event,
-                on_progress=lambda stage, fraction: _events.put(("progress", job, stage, fraction)),
+                client, photo, options, timeout=timeout, cancel_event=job.cancel_event, on_progress=progress,
             )
             _events.put(("completed", job, outcome))
         except ReconError as e:
+            job.ended_in = time.monotonic() - job._t0
             _events.put(("failed", job, e))
         except Exception as e:  # a bug: still end the job visibly
+            job.ended_in = time.monotonic() - job._t0
             _events.put(("failed", job, ReconError(str(e), "INTERNAL_ERROR", "This is a bug in the add-on.")))
 
     threading.Thread(target=work, name="recon-job-%d" % job.seq, daemon=True).start()
-    _ensure_timer()
+    _ensure_timer(soon=True)
     return job
 
 
@@ -248,9 +274,10 @@ def pump():
             redraw = True
             kind = ev[0]
             if kind == "progress":
-                _, job, stage, fraction = ev
+                _, job, stage, fraction, at = ev
                 if job.running:
                     job.stage, job.fraction = stage, max(job.fraction, fraction)
+                    job.add_stage(stage, at)
             elif kind == "completed":
                 _, job, outcome = ev
                 _apply(job, outcome)
@@ -265,9 +292,15 @@ def pump():
                 _notification(method, params)
     except queue.Empty:
         pass
+    if redraw and state.start_error is not None and state.link is not None and state.link.state == CONNECTED:
+        state.start_error = None
+    if redraw and state.messages and (state.link is None or state.link.state != CONNECTED):
+        # "recon-daemon is stopping" is news only while connected to it; once it is gone the connection box
+        # says so.
+        state.messages[:] = [m for m in state.messages if m[3] != "daemon"]
     if redraw:
         tag_redraw()
-    return 0.1 if busy() else 0.5
+    return BUSY_INTERVAL if busy() else IDLE_INTERVAL
 
 
 def _apply(job, outcome):
@@ -277,8 +310,11 @@ def _apply(job, outcome):
             return
         job.stage = "building scene"
         result = scene_build.build_scene(outcome, **job.build)
+        job.add_stage("scene built")
         job.verdict = result.verdict
         job.warnings = result.warnings
+        if result.selected and job.view is not None:
+            job.framed = frame_result(job.view, [bpy.data.objects[n] for n in result if n in bpy.data.objects])
         _finish(job, COMPLETED, result=result)
     except ReconError as e:
         _finish(job, FAILED, e)
@@ -293,11 +329,77 @@ def _notification(method, params):
         if params.get("plugin"):
             text = "%s: %s" % (params["plugin"], text)
         level = str(params.get("level") or "info").upper()
-        state.messages.append((time.time(), level, text))
+        state.messages.append((time.time(), level, text, "plugin"))
         print("recon-daemon: %s" % text)
     elif method == "daemon.shuttingDown":
-        state.messages.append((time.time(), "WARNING", "recon-daemon is stopping (%s)" % params.get("reason", "")))
+        reason = params.get("reason")
+        text = "recon-daemon is stopping (%s)" % reason if reason else "recon-daemon is stopping"
+        state.messages.append((time.time(), "WARNING", text, "daemon"))
     del state.messages[:-5]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The view
+
+
+def find_area(view):
+    """The live (window, area) for pointers saved when the button was pressed, or (None, None) when that
+    window or 3D View is gone (closed, or its editor changed type)."""
+    if not view:
+        return None, None
+    win_ptr, area_ptr = view
+    wm = bpy.context.window_manager
+    for win in (wm.windows if wm is not None else []):
+        if win.as_pointer() != win_ptr or win.screen is None:
+            continue
+        for area in win.screen.areas:
+            if area.as_pointer() == area_ptr and area.type == "VIEW_3D":
+                return win, area
+    return None, None
+
+
+#: Share of the 3D View's height (or width, if narrower) the framed reference image takes.
+FRAME_FILL = 0.8
+
+
+def frame_result(view, objects):
+    """That 3D View in the Front orthographic view (numpad 1), centred on ``objects`` (the new result) and
+    zoomed so that they take FRAME_FILL of it. Returns True if it did."""
+    from mathutils import Vector
+
+    win, area = find_area(view)
+    if area is None:
+        return False
+    regions = [r for r in area.regions if r.type == "WINDOW" and r.width > 1 and r.height > 1]
+    if not regions or not objects:
+        return False
+    region = max(regions, key=lambda r: r.width * r.height)  # quad view: the main (largest) one
+    box = scene_build.front_box_of(objects)
+    if box is None:
+        return False
+    xmin, xmax, zmin, zmax, ymid = box
+    try:
+        with bpy.context.temp_override(window=win, area=area, region=region, screen=win.screen):
+            bpy.ops.view3d.view_axis(type="FRONT")
+    except (RuntimeError, TypeError, AttributeError) as e:  # a locked quad view, an odd editor state
+        print("recon_bridge: could not frame the result: %s" % e)
+        return False
+    r3d = region.data
+    r3d.view_perspective = "ORTHO"  # the reference image shows in orthographic views only
+    r3d.view_location = Vector(((xmin + xmax) / 2, ymid, (zmin + zmax) / 2))
+    # An orthographic view scales linearly with its distance: measure the box on screen once, then scale.
+    r3d.view_distance = 1.0
+    r3d.update()
+    from bpy_extras.view3d_utils import location_3d_to_region_2d
+
+    a = location_3d_to_region_2d(region, r3d, Vector((xmin, ymid, zmin)))
+    b = location_3d_to_region_2d(region, r3d, Vector((xmax, ymid, zmax)))
+    if a is None or b is None:
+        return True
+    need = max(abs(b.x - a.x) / (FRAME_FILL * region.width), abs(b.y - a.y) / (FRAME_FILL * region.height))
+    if need > 0:
+        r3d.view_distance = need
+    return True
 
 
 def tag_redraw():
@@ -313,9 +415,13 @@ def tag_redraw():
                 area.tag_redraw()
 
 
-def _ensure_timer():
+def _ensure_timer(soon=False):
+    """The pump runs every 0.5 s when idle; ``soon``: a job just started, so run it at the busy pace now
+    rather than after the idle interval (a failure without a daemon shows within a pump or two)."""
+    if soon and bpy.app.timers.is_registered(pump):
+        bpy.app.timers.unregister(pump)
     if not bpy.app.timers.is_registered(pump):
-        bpy.app.timers.register(pump, first_interval=0.1, persistent=True)
+        bpy.app.timers.register(pump, first_interval=BUSY_INTERVAL, persistent=True)
     state.timer_registered = True
 
 
@@ -340,6 +446,8 @@ def unregister():
         state.link.stop()
         state.link = None
     state.job = None
+    state.starting = False
+    state.start_error = None
     # Events of this session's threads must not reach a re-enabled add-on.
     try:
         while True:

@@ -16,6 +16,10 @@ import { makeDirSync } from '../../util/fs.js';
 /** The add-on package folder in this checkout / npm package. */
 export const ADDON_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../integrations/blender-addon/recon_bridge');
 export const ADDON_PACKAGE = 'recon_bridge';
+/** This package's CLI script (what `recon-daemon` on PATH would run, when it is on PATH at all). */
+export const CLI_SCRIPT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/recon-daemon.js');
+/** Written into the zip next to __init__.py; read by recon_bridge/core/discovery.py (install_info). */
+export const INSTALL_INFO = 'install.json';
 
 interface Args {
   app: string;
@@ -48,6 +52,23 @@ export function addonEntries(dir = ADDON_DIR): ZipEntry[] {
   };
   walk(dir, '');
   return out;
+}
+
+/** One command line from argv, quoted so that the add-on's `shlex.split` (POSIX) reads it back unchanged. */
+export function joinCommand(argv: string[], platform: NodeJS.Platform = process.platform): string {
+  if (platform === 'win32') return argv.map((a) => (/[\s"]/.test(a) ? `"${a}"` : a)).join(' ');
+  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'"'"'`)}'`)).join(' ');
+}
+
+/**
+ * install.json for the zip: the command that runs this very CLI — the node running install-addon and its
+ * bin/recon-daemon.js, by absolute path — so the add-on's Start Daemon works right after installing from a
+ * checkout, `npx` or a global install, where `recon-daemon` may not be on Blender's PATH (a desktop launch
+ * does not see nvm's or a checkout's bin). The add-on shows it as an editable preference.
+ */
+export function installInfo(version: string, node = process.execPath, script = CLI_SCRIPT): ZipEntry {
+  const info = { cli: fs.existsSync(script) ? joinCommand([node, script]) : null, version };
+  return { name: `${ADDON_PACKAGE}/${INSTALL_INFO}`, data: Buffer.from(`${JSON.stringify(info, null, 2)}\n`) };
 }
 
 /** The add-on's version, from blender_manifest.toml, checked against bl_info in __init__.py. */
@@ -123,14 +144,17 @@ export function writeZip(entries: ZipEntry[]): Buffer {
 }
 
 /** Build the zip; returns its path, version and file count. */
-export function buildBlenderAddonZip(out?: string): { file: string; version: string; files: number; bytes: number } {
+export function buildBlenderAddonZip(out?: string): { file: string; version: string; files: number; bytes: number; cli: string | null } {
   const version = addonVersion();
-  const entries = addonEntries();
+  const info = installInfo(version);
+  const entries = [...addonEntries().filter((e) => e.name !== `${ADDON_PACKAGE}/${INSTALL_INFO}`), info];
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const file = path.resolve(out ?? `${ADDON_PACKAGE}-${version}.zip`);
   makeDirSync(path.dirname(file));
   const zip = writeZip(entries);
   fs.writeFileSync(file, zip);
-  return { file, version, files: entries.length, bytes: zip.length };
+  const cli = (JSON.parse(info.data.toString('utf8')) as { cli: string | null }).cli;
+  return { file, version, files: entries.length, bytes: zip.length, cli };
 }
 
 /** Python run inside `blender -b`: install the zip (legacy add-on install works in 3.4 through 4.x), enable, save. */
@@ -174,6 +198,7 @@ export const installAddonCommand: CommandModule<object, Args> = {
   handler: async (args) => {
     const r = buildBlenderAddonZip(args.out);
     process.stdout.write(`Wrote ${r.file} (recon_bridge ${r.version}, ${r.files} files, ${r.bytes} bytes)\n`);
+    if (r.cli) process.stdout.write(`Its Start Daemon button runs: ${r.cli} start (editable in the add-on's preferences)\n`);
     if (args.blender) {
       await installIntoBlender(args.blender, r.file);
       process.stdout.write(`Installed and enabled recon_bridge in ${args.blender} (saved in its user preferences)\n`);

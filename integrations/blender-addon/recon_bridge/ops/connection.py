@@ -24,19 +24,36 @@ class RECON_OT_start_daemon(WaitAndReport, Operator):
     bl_idname = "recon.start_daemon"
     bl_label = "Start Daemon"
 
+    @classmethod
+    def description(cls, context, properties):
+        return "Start recon-daemon on this machine: %s start (the command is set in the add-on preferences)" % (
+            get_prefs(context).cli_path,)
+
+    @classmethod
+    def poll(cls, context):
+        if runtime.state.starting:
+            cls.poll_message_set("recon-daemon is being started")
+            return False
+        return True
+
     def execute(self, context):
         cli = get_prefs(context).cli_path
         self._task = runtime.Task("start", lambda: start_daemon(cli))
+        runtime.state.start_error = None
         if not can_wait(context):
             self._task.run_now()
             return self.finish(context)
+        runtime.state.starting = True
         self._task.start()
         return self.wait_for(context, self._task.done)
 
     def finish(self, context):
+        runtime.state.starting = False
         if self._task.error is not None:
             e = self._task.error
-            self.report({"ERROR"}, "Face Recon: %s" % e.user_text())
+            runtime.state.start_error = e  # the connection box shows it until the add-on connects
+            # In the UI a warning, not an error: an error report opens a popup under the mouse, seconds later.
+            self.report({"ERROR"} if not can_wait(context) else {"WARNING"}, "Face Recon: %s" % e.user_text())
             return {"CANCELLED"}
         info = self._task.result or {}
         self.report({"INFO"}, "Face Recon: recon-daemon started at %s" % info.get("url", "?"))

@@ -14,7 +14,7 @@ IMAGE_GLOB = "*.jpg;*.jpeg;*.png;*.webp;*.tif;*.tiff;*.avif;*.heic;*.heif;*.gif"
 
 
 class RECON_OT_reconstruct_from_photo(WaitAndReport, Operator):
-    """Reconstruct the face in a photo with recon-daemon: a front-view reference image (the structure map) and the head mesh, aligned, in a collection named after the photo"""
+    """Reconstruct the face in a photo with recon-daemon: a front-view reference image (the structure map) and a face mesh (a mask from forehead to chin, not a whole head), aligned, in a collection named after the photo, beside earlier results"""
 
     bl_idname = "recon.reconstruct_from_photo"
     bl_label = "Reconstruct from Photo"
@@ -58,11 +58,17 @@ class RECON_OT_reconstruct_from_photo(WaitAndReport, Operator):
             "import_mesh": opts.get("import_mesh", True),
             "mesh_importer": prefs.mesh_importer,
         }
-        self._job = runtime.start_job(path, opts, build)
+        area = context.area
+        frame = context.scene.recon_options.frame_result and area is not None and area.type == "VIEW_3D"
+        view = (context.window.as_pointer(), area.as_pointer()) if frame else None
+        self._job = runtime.start_job(path, opts, build, view)
         self.report({"INFO"}, "Face Recon: reconstructing %s…" % os.path.basename(path))
         return self.wait_for(context, self._job.finished)
 
     def finish(self, context):
         level, text = self._job.report()
-        self.report({level}, text)
+        # The job ended seconds after the click: an ERROR report would open a popup under wherever the mouse
+        # is now (one more for every failed try, stacking up). The status bar and the Info editor get the
+        # report as a warning; the panel shows the error in red with its hint.
+        self.report({"WARNING" if level == "ERROR" else level}, text)
         return {"FINISHED"} if self._job.status == runtime.COMPLETED else {"CANCELLED"}

@@ -7,8 +7,8 @@ classes = (
     VIEW3D_MT_recon_add,
     VIEW3D_PT_recon,
     VIEW3D_PT_recon_options,
-    VIEW3D_PT_recon_result,
     VIEW3D_PT_recon_commands,
+    VIEW3D_PT_recon_result,  # last: the panel that grows, with nothing below it
 )
 
 
