@@ -21,6 +21,7 @@ from mathutils import Vector
 ZIP = os.environ["RECON_TEST_ZIP"]
 REPORT = os.environ["RECON_TEST_REPORT"]
 PHOTO = os.environ["RECON_TEST_PHOTO"]
+PHOTO2 = os.environ["RECON_TEST_PHOTO2"]
 NOFACE = os.environ["RECON_TEST_NOFACE"]
 URL = os.environ["RECON_TEST_URL"]
 TOKEN = os.environ["RECON_TEST_TOKEN"]
@@ -128,7 +129,8 @@ result_json = json.load(open(os.path.join(coll["recon_dir"], "result.json")))
 nose_crop = results.landmark_crop(result_json, 1)
 nose_img = to_image_px(verts[1])
 nose_err_px = math.hypot(nose_img[0] - nose_crop[0], nose_img[1] - nose_crop[1])
-eye_l, eye_r = [Vector(frames.gltf_to_blender(tuple(e))) for e in mesh["eyeCentres"]]
+# The GLB's eye centres are in mesh space: through the object's transform (its slot's offset) to the world.
+eye_l, eye_r = [mesh.matrix_world @ Vector(frames.gltf_to_blender(tuple(e))) for e in mesh["eyeCentres"]]
 corners = [verts[i] for i in (33, 133, 362, 263)]
 pupil_img = [to_image_px(eye_l), to_image_px(eye_r)]
 ys = [p.y for p in verts]
@@ -180,7 +182,21 @@ report["api"] = {
         "max_y": max(ys),
         "height": max(p.z for p in verts) - min(p.z for p in verts),
         "location": list(mesh.location),
+        # Translucent in Solid shading (the material's viewport colour), opaque in Material Preview (node tree).
+        "solid_alpha": mesh.data.materials[0].diffuse_color[3],
+        "blend_method": mesh.data.materials[0].blend_method,
+        "role": mesh.get("recon_role"),
     },
+    # The default cube spans x = −1…1 m: the face goes beside it, in the first free 0.3 m slot (x = 1.2 m).
+    "offset": names.offset,
+    "collection_offset": list(coll["recon_offset"]),
+    "reference_x": empty.location.x,
+    "cube_box_x": [min((bpy.data.objects["Cube"].matrix_world @ Vector(c)).x for c in bpy.data.objects["Cube"].bound_box),
+                   max((bpy.data.objects["Cube"].matrix_world @ Vector(c)).x for c in bpy.data.objects["Cube"].bound_box)],
+    "mesh_x_range": [min(p.x for p in verts), max(p.x for p in verts)],
+    # Selected and active, as an importer leaves them.
+    "selected": sorted(o.name for o in bpy.context.view_layer.objects if o.select_get()),
+    "active": bpy.context.view_layer.objects.active.name if bpy.context.view_layer.objects.active else None,
     "alignment": {
         "vertices_inside_image": inside / len(verts),
         "vertices_on_face_pixels": on_face / len(verts),
@@ -201,25 +217,59 @@ objs_first = sorted(o.name for o in bpy.data.objects)
 # ---------------------------------------------------------------------------------------------------------
 # 3. The same photo again replaces the collection; bytes transfer + result.read gives the same scene, packed.
 
-# The user filed the collection under one of theirs and added an object of their own to it.
+# The user filed the collection under one of theirs (between two others), hid it in the view layer, gave it a
+# colour tag and added an object of their own to it; then reconstructs the photo again.
 refs = bpy.data.collections.new("Refs")
 bpy.context.scene.collection.children.link(refs)
+before_c = bpy.data.collections.new("A before")
+after_c = bpy.data.collections.new("Z after")
+refs.children.link(before_c)
 refs.children.link(coll)
+refs.children.link(after_c)
 bpy.context.scene.collection.children.unlink(coll)
+
+
+def layer_coll(c, lc=None):
+    lc = lc or bpy.context.view_layer.layer_collection
+    if lc.collection == c:
+        return lc
+    for child in lc.children:
+        found = layer_coll(c, child)
+        if found:
+            return found
+    return None
+
+
+layer_coll(coll).hide_viewport = True
+coll.color_tag = "COLOR_04"
+coll.hide_render = True
 note = bpy.data.objects.new("user note", None)
 coll.objects.link(note)
+coll_ptr = coll.as_pointer()
+mesh.hide_select = True  # and made the face unselectable
 names2 = api.reconstruct(PHOTO, transfer="data")
+coll2 = bpy.data.collections[names2.collection]
 mesh2 = bpy.data.objects[names2[1]]
 report["replace_user_edits"] = {
-    "under_refs": names2.collection in refs.children,
+    "same_collection": coll2.as_pointer() == coll_ptr,
+    "order": [c.name for c in refs.children],
     "in_scene_root": names2.collection in bpy.context.scene.collection.children,
-    "note_kept": "user note" in bpy.data.objects and "user note" in bpy.context.scene.collection.objects,
-    "note_not_in_new": "user note" not in bpy.data.collections[names2.collection].objects,
+    "hidden_in_view_layer": layer_coll(coll2).hide_viewport,
+    "color_tag": coll2.color_tag,
+    "hide_render": coll2.hide_render,
+    "note_kept_in_collection": "user note" in coll2.objects,
+    "face_unselectable": mesh2.hide_select,
+    "objects": sorted(o.name for o in coll2.objects),
+    "offset_kept": abs(coll2["recon_offset"][0] - names.offset) < 1e-9,
 }
 bpy.data.objects.remove(note)
-refs.children.unlink(bpy.data.collections[names2.collection])
-bpy.context.scene.collection.children.link(bpy.data.collections[names2.collection])
-bpy.data.collections.remove(refs)
+refs.children.unlink(coll2)
+bpy.context.scene.collection.children.link(coll2)
+layer_coll(coll2).hide_viewport = False
+coll2.hide_render = False
+mesh2.hide_select = False
+for c in (before_c, after_c, refs):
+    bpy.data.collections.remove(c)
 report["replace"] = {
     "names": list(names2),
     "counts_before": after_first,
@@ -233,6 +283,21 @@ report["replace"] = {
     "same_vertices": len(mesh2.data.vertices) == report["api"]["mesh"]["vertices"],
     "max_vertex_delta": max((mesh2.matrix_world @ v.co - verts[i]).length for i, v in enumerate(mesh2.data.vertices)),
 }
+
+# A second photo goes beside the first, never into it.
+second = api.reconstruct(PHOTO2, name="second photo", load_images=False)
+m1 = bpy.data.objects[names2[1]]
+m2 = bpy.data.objects[second[1]]
+xs1 = [(m1.matrix_world @ v.co).x for v in m1.data.vertices]
+xs2 = [(m2.matrix_world @ v.co).x for v in m2.data.vertices]
+report["beside"] = {
+    "offsets": [names.offset, second.offset],
+    "first_x": [min(xs1), max(xs1)],
+    "second_x": [min(xs2), max(xs2)],
+    "selected": sorted(o.name for o in bpy.context.view_layer.objects if o.select_get()),
+    "active": bpy.context.view_layer.objects.active.name,
+}
+api.remove("second photo")
 
 # ---------------------------------------------------------------------------------------------------------
 # 4. Failures leave nothing behind.
@@ -298,7 +363,9 @@ try:
         "names": list(g),
         "warnings": g.warnings,
         "vertices": len(gv),
-        "max_delta": max((a - b).length for a, b in zip(gv, verts)) if len(gv) == len(verts) else None,
+        # Each result sits in its own slot: compare in the result's own frame (minus its X offset).
+        "max_delta": max((a - Vector((g.offset, 0, 0)) - (b - Vector((names.offset, 0, 0)))).length
+                         for a, b in zip(gv, verts)) if len(gv) == len(verts) else None,
         "extras_ipd": gm.get("interPupillaryDistance"),
     }
     api.remove("gltf importer")
@@ -347,20 +414,24 @@ class FakeProps(object):
 class FakeLayout(object):
     """Records drawing calls and checks that every property, operator and menu named exists."""
 
-    def __init__(self, log):
+    def __init__(self, log, boxes=0):
         object.__setattr__(self, "_log", log)
+        object.__setattr__(self, "_boxes", boxes)
 
     def __setattr__(self, name, value):
         pass  # scale_y, active, alert, use_property_split, operator_context…
 
     def _child(self, *a, **k):
-        return FakeLayout(self._log)
+        return FakeLayout(self._log, self._boxes)
 
-    row = column = box = split = grid_flow = column_flow = _child
+    row = column = split = grid_flow = column_flow = _child
+
+    def box(self, *a, **k):
+        return FakeLayout(self._log, self._boxes + 1)
 
     def label(self, text="", icon="NONE", **k):
         assert isinstance(text, str)
-        self._log.append(("label", text, icon))
+        self._log.append(("label", text, icon, self._boxes))
 
     def separator(self, **k):
         pass
@@ -387,21 +458,57 @@ class FakeLayout(object):
 class Holder(object):
     """Stands in for the panel/menu/preferences instance: has a recording layout, delegates the rest."""
 
-    def __init__(self, layout, target=None):
+    def __init__(self, layout, target=None, cls=None):
         self.layout = layout
         self._target = target
+        self._cls = cls
 
     def __getattr__(self, name):
-        return getattr(self._target, name)
+        if self._target is not None:
+            return getattr(self._target, name)
+        value = getattr(self._cls, name)  # the panel's own helpers (draw_job…), bound to this stand-in
+        return value.__get__(self, type(self)) if callable(value) and hasattr(value, "__get__") else value
 
 
-def draw(cls, context=None, target=None):
+class Region(object):
+    def __init__(self, width):
+        self.width = width
+
+
+class SidebarContext(object):
+    """bpy.context, as seen from a sidebar ``width`` pixels wide (the panels wrap text to the region's width)."""
+
+    def __init__(self, width):
+        self.region = Region(width)
+
+    def __getattr__(self, name):
+        return getattr(bpy.context, name)
+
+
+WIDE = SidebarContext(4000)  # no wrapping: each text on one label, for the content checks
+
+
+def draw(cls, context=WIDE, target=None):
     log = []
-    holder = Holder(FakeLayout(log), target)
-    if getattr(cls, "poll", None) and not cls.poll(context or bpy.context):
+    holder = Holder(FakeLayout(log), target, cls)
+    if getattr(cls, "poll", None) and not cls.poll(context):
         return None
-    cls.draw(holder, context or bpy.context)
+    cls.draw(holder, context)
     return log
+
+
+def wrapping(cls, width):
+    """Draw at a sidebar width: every label's text as blf measures it against the width it may take there."""
+    from recon_bridge.ui import text as ui_text
+
+    ctx = SidebarContext(width)
+    measure = ui_text.measure(ctx)
+    lines = []
+    for e in draw(cls, ctx) or []:
+        if e[0] == "label":
+            room = ui_text.text_width(ctx, icon=e[2] != "NONE", boxes=e[3])
+            lines.append({"text": e[1], "width": measure(e[1]), "room": room, "fits": measure(e[1]) <= room})
+    return lines
 
 
 job2 = runtime.start_job(PHOTO, {}, {"name": "ui cancelled"})
@@ -417,10 +524,13 @@ pump_until(job3)
 ui["no_face"] = {"status": job3.status, "code": job3.error.code if job3.error else None,
                  "report": list(job3.report()), "collection": "ui no face" in bpy.data.collections}
 failed_panel = draw(bpy.types.VIEW3D_PT_recon_result)
+# At the default sidebar width (229 px at UI scale 1) the same text is laid out in lines that fit.
+failed_wrapped = wrapping(bpy.types.VIEW3D_PT_recon_result, 229)
 runtime.state.last = job
 completed_panel = draw(bpy.types.VIEW3D_PT_recon_result)
 ui["panels"] = {
     "running": running_panel,
+    "failed_wrapped": failed_wrapped,
     "failed": failed_panel,
     "completed": completed_panel,
     "main_idle": draw(bpy.types.VIEW3D_PT_recon),
@@ -445,8 +555,8 @@ t0 = time.monotonic()
 while not runtime.state.messages and time.monotonic() - t0 < 5:
     runtime.pump()
     time.sleep(0.05)
-report["plugin"]["messages"] = [[level, text] for _t, level, text in runtime.state.messages]
-report["plugin"]["panel"] = draw(bpy.types.VIEW3D_PT_recon)
+report["plugin"]["messages"] = [[level, text] for _t, level, text, _source in runtime.state.messages]
+report["plugin"]["panel"] = draw(bpy.types.VIEW3D_PT_recon_result)
 
 # ---------------------------------------------------------------------------------------------------------
 # 8. Disabling unregisters everything and stops the threads.

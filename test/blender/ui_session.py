@@ -1,31 +1,46 @@
-"""A real Blender UI session (under Xvfb, software OpenGL), driven by test/blender.test.ts:
+"""The first minute with the add-on, in a real Blender UI session (under Xvfb, software OpenGL), driven by
+test/blender.test.ts:
 
-    xvfb-run -a -s "-screen 0 1600x900x24" blender --factory-startup --enable-event-simulate --python ui_session.py
+    xvfb-run -a -s "-screen 0 1280x720x24" blender --factory-startup --enable-event-simulate --python ui_session.py
 
-Unlike background mode, bpy.app.timers fire and operators can be modal, so this exercises the add-on exactly as
-a user's click does: the operator starts the job and returns, the network runs on threads, the timer pump
-builds the scene, the modal operator reports. A fast timer measures how long the main loop is ever blocked.
-It also switches the sidebar to the Face Recon tab and takes screenshots of the 3D View.
+A fresh factory scene (the default cube, camera and light stay), the sidebar opened and switched to the Face
+Recon tab by simulated clicks, then what a new user does: the button's operator on a portrait (Size 1024) and on
+a second photo, a photo that gives a warning, one that fails, the file browser, Cancel, a photo without a face,
+and the daemon gone. Unlike background mode, timers fire and operators are modal, so this is the add-on exactly
+as a click runs it. After each step it records what the scene, the view and the panel show; screenshots are
+taken after forcing a redraw, and the sidebar's pixels are searched for cut labels ("…" that the add-on did
+not draw itself, see pixels.py).
 
-Environment: RECON_TEST_ZIP, RECON_TEST_REPORT, RECON_TEST_PHOTO, RECON_TEST_NOFACE, RECON_TEST_SHOTS (folder).
+Environment: RECON_TEST_ZIP, RECON_TEST_REPORT, RECON_TEST_SHOTS (folder), RECON_TEST_PHOTO, RECON_TEST_PHOTO2,
+RECON_TEST_WARN_PHOTO, RECON_TEST_FAIL_PHOTO, RECON_TEST_NOFACE.
 """
 import json
 import os
+import socket
+import sys
 import time
 import traceback
 
 import bpy
+from bpy_extras.view3d_utils import location_3d_to_region_2d
+from mathutils import Quaternion, Vector
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pixels  # noqa: E402
 
 ZIP = os.environ["RECON_TEST_ZIP"]
 REPORT = os.environ["RECON_TEST_REPORT"]
-PHOTO = os.environ["RECON_TEST_PHOTO"]
-NOFACE = os.environ["RECON_TEST_NOFACE"]
 SHOTS = os.environ["RECON_TEST_SHOTS"]
+PHOTO = os.environ["RECON_TEST_PHOTO"]
+PHOTO2 = os.environ["RECON_TEST_PHOTO2"]
+WARN_PHOTO = os.environ["RECON_TEST_WARN_PHOTO"]
+FAIL_PHOTO = os.environ["RECON_TEST_FAIL_PHOTO"]
+NOFACE = os.environ["RECON_TEST_NOFACE"]
 
 # No splash screen over the screenshots (read after --python scripts run).
 bpy.context.preferences.view.show_splash = False
 
-report = {"steps": [], "errors": []}
+report = {"steps": [], "errors": [], "shots": {}, "labels": {}}
 ticks = []
 state = {"step": 0, "t": time.monotonic()}
 
@@ -33,6 +48,10 @@ state = {"step": 0, "t": time.monotonic()}
 def tick():
     ticks.append(time.monotonic())
     return 0.01
+
+
+def stem(path):
+    return os.path.splitext(os.path.basename(path))[0]
 
 
 def view3d():
@@ -43,9 +62,9 @@ def view3d():
     return win, area, region, sidebar
 
 
-def override():
-    win, area, region, _ = view3d()
-    return bpy.context.temp_override(window=win, area=area, region=region, screen=win.screen)
+def override(region=None):
+    win, area, main, _ = view3d()
+    return bpy.context.temp_override(window=win, area=area, region=region or main, screen=win.screen)
 
 
 def counts():
@@ -59,7 +78,110 @@ def max_gap(t0, t1):
     return max(b - a for a, b in zip(ts, ts[1:]))
 
 
-panel_drawn = {"t": 0.0}
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+# ---------------------------------------------------------------------------------------------------------
+# What the panels draw: every text, recorded through a proxy of the real layout (the drawing itself is real).
+
+drawn = {"t": 0.0, "texts": []}
+
+
+class RecordingLayout(object):
+    def __init__(self, real):
+        object.__setattr__(self, "_real", real)
+
+    def __getattr__(self, name):
+        attr = getattr(self._real, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args, **kwargs):
+            result = attr(*args, **kwargs)
+            text = kwargs.get("text")
+            if name == "label" and text is None and args:
+                text = args[0]
+            if text is None and name == "operator":
+                idname = args[0] if args else kwargs.get("operator")
+                mod, op = idname.split(".")
+                text = getattr(getattr(bpy.ops, mod), op).get_rna_type().name
+            if text is not None:
+                drawn["texts"].append(text)
+            if isinstance(result, bpy.types.UILayout):
+                return RecordingLayout(result)
+            return result
+
+        return call
+
+    def __setattr__(self, name, value):
+        setattr(self._real, name, value)
+
+
+class Holder(object):
+    def __init__(self, panel):
+        self.layout = RecordingLayout(panel.layout)
+        self._panel = panel
+
+    def __getattr__(self, name):
+        value = getattr(type(self._panel), name)
+        return value.__get__(self, type(self)) if callable(value) and hasattr(value, "__get__") else value
+
+
+def record_panels():
+    import recon_bridge.ui.panel as panel
+
+    def recording(original):
+        # Exactly (self, context): Blender passes a registered draw as many arguments as its code declares.
+        def draw(self, context):
+            drawn["t"] = time.monotonic()
+            return original(Holder(self), context)
+
+        return draw
+
+    for cls in (panel.VIEW3D_PT_recon, panel.VIEW3D_PT_recon_options, panel.VIEW3D_PT_recon_commands,
+                panel.VIEW3D_PT_recon_result):
+        cls.draw = recording(cls.draw)
+
+
+def shot(name, hide=()):
+    """Redraw the window now and take a screenshot of the 3D View (with its sidebar); check the sidebar for cut
+    labels. Returns the RGB pixels."""
+    win, area, region, sidebar = view3d()
+    hidden = []
+    for obj in hide:
+        obj.hide_set(True)
+        hidden.append(obj)
+    drawn["texts"] = []
+    path = os.path.join(SHOTS, name)
+    # Two overrides: in the same one, screenshot_area after redraw_timer captures a 1×1 image (Blender 3.4).
+    with bpy.context.temp_override(window=win, screen=win.screen):
+        bpy.ops.wm.redraw_timer(type="DRAW_WIN_SWAP", iterations=1)
+    with override():
+        bpy.ops.screen.screenshot_area(filepath=path)
+    for obj in hidden:
+        obj.hide_set(False)
+    rgb = pixels.load(path)
+    # The sidebar inside the area screenshot (rows top-down), without the tab strip at its right edge.
+    h = rgb.shape[0]
+    scale = bpy.context.preferences.system.ui_scale
+    # The last 16 px are left out: a line only partly in view there looks cut by the region's edge, not by Blender.
+    box = (sidebar.x - area.x, h - (sidebar.y - area.y + sidebar.height), sidebar.x - area.x + sidebar.width - int(24 * scale),
+           h - (sidebar.y - area.y) - int(16 * scale))
+    found = pixels.ellipses(rgb, box)
+    intended = sum(t.count("…") for t in drawn["texts"])
+    report["shots"][name] = path
+    report["labels"][name] = {"ellipses": len(found), "intended": intended, "at": found, "texts": list(drawn["texts"]),
+                              "sidebar_width": sidebar.width}
+    return rgb
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Steps (each runs in a timer on the main loop; returns the delay to the next call)
 
 
 def step():
@@ -77,25 +199,30 @@ def advance(delay=0.1):
     return delay
 
 
+def timed_out(seconds, what):
+    if time.monotonic() - state["t"] > seconds:
+        raise RuntimeError("timed out: %s" % what)
+
+
 def s_install():
+    report["scene_before"] = sorted(o.name for o in bpy.data.objects)
     bpy.ops.preferences.addon_install(filepath=ZIP, overwrite=True)
     bpy.ops.preferences.addon_enable(module="recon_bridge")
-    import recon_bridge.ui.panel as panel
+    record_panels()
+    from recon_bridge import runtime
 
-    original = panel.VIEW3D_PT_recon.draw
+    original_apply = runtime._apply
 
-    def draw(self, context):
-        panel_drawn["t"] = time.monotonic()
-        return original(self, context)
+    def timed_apply(job, outcome):
+        t = time.monotonic()
+        try:
+            return original_apply(job, outcome)
+        finally:
+            report.setdefault("apply_seconds", []).append(time.monotonic() - t)
 
-    panel.VIEW3D_PT_recon.draw = draw
+    runtime._apply = timed_apply
     win, area, region, sidebar = view3d()
-    area.spaces[0].show_region_ui = True
-    with override():
-        bpy.ops.view3d.view_axis(type="FRONT")
-    # Remove the default cube etc. so the screenshot shows only the result.
-    for o in list(bpy.data.objects):
-        bpy.data.objects.remove(o)
+    area.spaces[0].show_region_ui = True  # N: the sidebar
     report["steps"].append("installed")
     bpy.app.timers.register(tick, persistent=True)
     return advance(0.5)
@@ -108,95 +235,25 @@ def s_connected():
         report["link"] = {"state": runtime.state.link.state, "url": runtime.state.link.url,
                           "seconds": time.monotonic() - state["t"]}
         return advance()
-    if time.monotonic() - state["t"] > 20:
-        raise RuntimeError("the link did not connect: %r" % (runtime.connection(),))
+    timed_out(20, "the link did not connect: %r" % (runtime.connection(),))
     return 0.1
 
 
-def s_reconstruct():
-    from recon_bridge import runtime
-
-    state["before"] = counts()
-    original_apply = runtime._apply
-
-    def timed_apply(job, outcome):
-        t = time.monotonic()
-        try:
-            return original_apply(job, outcome)
-        finally:
-            report.setdefault("apply_seconds", []).append(time.monotonic() - t)
-
-    runtime._apply = timed_apply
-    t = time.monotonic()
-    with override():
-        r = bpy.ops.recon.reconstruct_from_photo("EXEC_DEFAULT", filepath=PHOTO)
-    report["reconstruct"] = {"operator_returned": sorted(r), "operator_seconds": time.monotonic() - t,
-                             "busy_after_return": runtime.busy()}
-    state["job"] = runtime.state.job
-    state["job_t0"] = t
-    return advance(0.05)
-
-
-def s_wait_job():
-    job = state["job"]
-    if not job.finished.is_set():
-        if time.monotonic() - state["t"] > 60:
-            raise RuntimeError("the job did not finish")
-        return 0.05
-    t1 = time.monotonic()
-    name = os.path.splitext(os.path.basename(PHOTO))[0]
-    coll = bpy.data.collections.get(name)
-    report["reconstruct"].update({
-        "status": job.status,
-        "report": list(job.report()),
-        "seconds": t1 - state["job_t0"],
-        "max_main_loop_gap": max_gap(state["job_t0"], t1),
-        "ticks_during_job": len([x for x in ticks if state["job_t0"] <= x <= t1]),
-        "collection": coll is not None,
-        "objects": sorted(o.name for o in coll.objects) if coll else [],
-        "stages_seen": job.stage,
-    })
-    # Frame the result in the front orthographic view, textured solid shading.
-    win, area, region, _ = view3d()
-    space = area.spaces[0]
-    # Textured and see-through (X-ray), so the structure map shows through the mesh where they line up.
-    space.shading.type = "SOLID"
-    space.shading.color_type = "TEXTURE"
-    space.shading.show_xray = True
-    space.shading.xray_alpha = 0.6
-    space.overlay.show_floor = False
-    space.overlay.show_axis_x = False
-    space.overlay.show_axis_y = False
-    for o in bpy.data.objects:
-        o.select_set(o.name in coll.objects)
-    with override():
-        bpy.ops.view3d.view_axis(type="FRONT")
-        bpy.ops.view3d.view_selected()
-    for o in bpy.data.objects:
-        o.select_set(False)
-    space.region_3d.view_distance *= 0.75
-    report["view"] = {"perspective": space.region_3d.view_perspective}
-    return advance(0.3)
-
-
 def s_tab():
-    # Ctrl+wheel over the sidebar cycles its tabs (Item, Tool, View, …); stop when ours has drawn. Software GL
-    # makes a main-loop turn slow, so wait for a few turns (timer ticks) after each event before looking.
+    # Clicks down the sidebar's tab strip (Item, Tool, View, …), one per turn, until our panel has drawn.
+    # Software GL makes a main-loop turn slow: wait a few timer ticks after each click before looking.
     win, area, region, sidebar = view3d()
     if state.get("ticks_at") is not None and len(ticks) - state["ticks_at"] < 4:
         return 0.1
-    if panel_drawn["t"] > state.get("sent_at", 0.0):
+    if drawn["t"] > state.get("sent_at", 0.0):
         report["tab"] = {"cycles": state.get("cycles", 0)}
+        win.event_simulate(type="MOUSEMOVE", value="NOTHING", x=area.x + area.width // 3, y=area.y + area.height // 2)
         return advance(0.5)
     n = state["cycles"] = state.get("cycles", 0) + 1
     if n > 16:
         raise RuntimeError("the Face Recon tab never showed")
-    # Click down the tab strip at the sidebar's right edge, one step per turn, until our tab is hit.
     x = sidebar.x + sidebar.width - 8
     y = sidebar.y + sidebar.height - 20 - 30 * (n - 1)
-    if os.environ.get("RECON_TEST_DEBUG"):
-        with override():
-            bpy.ops.screen.screenshot(filepath=os.path.join(SHOTS, "tab%d.png" % n))
     win.event_simulate(type="MOUSEMOVE", value="NOTHING", x=x, y=y)
     win.event_simulate(type="LEFTMOUSE", value="PRESS", x=x, y=y)
     win.event_simulate(type="LEFTMOUSE", value="RELEASE", x=x, y=y)
@@ -206,26 +263,207 @@ def s_tab():
     return 0.1
 
 
-def s_shot_result():
-    path = os.path.join(SHOTS, "blender-result.png")
-    with override():
-        bpy.ops.screen.screenshot_area(filepath=path)
-    report["shots"] = [path]
-    # The reference alone (mesh hidden for this shot).
-    name = os.path.splitext(os.path.basename(PHOTO))[0]
-    mesh = bpy.data.objects[name + " face"]
-    mesh.hide_set(True)
-    state["hidden"] = mesh
-    view3d()[1].tag_redraw()
-    return advance(1.0)
+def s_before():
+    shot("blender-1-before.png")
+    return advance()
 
 
-def s_shot_reference():
-    path = os.path.join(SHOTS, "blender-reference.png")
-    with override():
-        bpy.ops.screen.screenshot_area(filepath=path)
-    report["shots"].append(path)
-    state["hidden"].hide_set(False)
+def press(photo):
+    """The button's operator, called the way the sidebar button calls it (its region is the sidebar)."""
+    from recon_bridge import runtime
+
+    win, area, region, sidebar = view3d()
+    state["before"] = counts()
+    t = time.monotonic()
+    with override(sidebar):
+        r = bpy.ops.recon.reconstruct_from_photo("EXEC_DEFAULT", filepath=photo)
+    state["job"] = runtime.state.job
+    state["job_t0"] = t
+    return {"operator_returned": sorted(r), "operator_seconds": time.monotonic() - t,
+            "busy_after_return": runtime.busy()}
+
+
+def result_info(name):
+    """The built collection: its objects, their world boxes, selection, and how the 3D View shows them."""
+    coll = bpy.data.collections[name]
+    win, area, region, _ = view3d()
+    r3d = area.spaces[0].region_3d
+    objs = list(coll.objects)
+    corners = []
+    for o in objs:
+        if o.type == "MESH":
+            corners += [o.matrix_world @ v.co for v in o.data.vertices]
+    xs, ys, zs = [c.x for c in corners], [c.y for c in corners], [c.z for c in corners]
+    proj = [location_3d_to_region_2d(region, r3d, c) for c in corners]
+    px = [p.x for p in proj if p is not None]
+    py = [p.y for p in proj if p is not None]
+    front = Quaternion((1, 0, 0), 1.5707963267948966)
+    return {
+        "objects": sorted(o.name for o in objs),
+        "selected": sorted(o.name for o in bpy.context.view_layer.objects if o.select_get()),
+        "active": bpy.context.view_layer.objects.active.name if bpy.context.view_layer.objects.active else None,
+        "mesh_box": [min(xs), max(xs), min(ys), max(ys), min(zs), max(zs)],
+        "reference_x": next(o.location.x for o in objs if o.type == "EMPTY"),
+        "offset": list(coll.get("recon_offset", [])),
+        "view": {
+            "perspective": r3d.view_perspective,
+            "front": r3d.view_rotation.rotation_difference(front).angle < 1e-3,
+            "mesh_on_screen": len(px) == len(corners) and min(px) >= 0 and max(px) <= region.width and min(py) >= 0
+                              and max(py) <= region.height,
+            "mesh_height_fraction": (max(py) - min(py)) / region.height if py else 0,
+            "mesh_centre_px": [(min(px) + max(px)) / 2, (min(py) + max(py)) / 2] if px else None,
+            "region": [region.width, region.height],
+        },
+    }
+
+
+def s_first():
+    # An artist's first try: Options ▸ Size 1024 (a bigger map; it also takes long enough to watch the progress).
+    bpy.context.scene.recon_options.size = 1024
+    report["first"] = press(PHOTO)
+    return advance(0.0)
+
+
+def s_first_progress():
+    # Screenshot the progress as soon as the daemon reports a working stage.
+    job = state["job"]
+    if job.running and job.stage not in ("connecting", "sending", "queued", "started"):
+        shot("blender-2-progress.png")
+        report["first"]["progress_shot_stage"] = job.stage
+        report["first"]["stages_while_running"] = [s for s, _t in job.stages]
+        return advance(0.05)
+    if not job.running:
+        report["first"]["progress_shot_stage"] = None
+        return advance(0.05)
+    timed_out(60, "the first job made no progress")
+    return 0.02
+
+
+def s_first_wait():
+    job = state["job"]
+    if not job.finished.is_set():
+        timed_out(90, "the first job did not finish")
+        return 0.05
+    t1 = time.monotonic()
+    report["first"].update({
+        "status": job.status,
+        "report": list(job.report()),
+        "seconds": t1 - state["job_t0"],
+        "max_main_loop_gap": max_gap(state["job_t0"], t1),
+        "ticks_during_job": len([x for x in ticks if state["job_t0"] <= x <= t1]),
+        "stages": [s for s, _t in job.stages],
+        "framed": job.framed,
+        "result": result_info(stem(PHOTO)),
+    })
+    bpy.context.scene.recon_options.size = 256
+    return advance(0.3)
+
+
+def s_second():
+    report["second"] = press(PHOTO2)
+    return advance(0.05)
+
+
+def s_second_wait():
+    job = state["job"]
+    if not job.finished.is_set():
+        timed_out(60, "the second job did not finish")
+        return 0.05
+    report["second"].update({
+        "status": job.status, "report": list(job.report()), "stages": [s for s, _t in job.stages],
+        "seconds": time.monotonic() - state["job_t0"], "framed": job.framed, "result": result_info(stem(PHOTO2)),
+    })
+    if "first" in report:
+        report["first"]["result_after_second"] = result_info(stem(PHOTO))
+    return advance(0.5)
+
+
+def s_result_shots():
+    """The result in the Front view, in the default Solid shading: the reference must show with the mesh."""
+    name = stem(PHOTO2)
+    coll = bpy.data.collections[name]
+    ref = next(o for o in coll.objects if o.type == "EMPTY")
+    mesh = next(o for o in coll.objects if o.type == "MESH")
+    space = view3d()[1].spaces[0]
+    rgb_both = shot("blender-3-result.png")
+    rgb_mesh = shot("check-mesh-only.png", hide=[ref])
+    rgb_ref = shot("check-reference-only.png", hide=[mesh])
+    # Control: the mesh opaque in Solid shading (as before this add-on made it translucent there).
+    mat = mesh.data.materials[0]
+    alpha = mat.diffuse_color[3]
+    mat.diffuse_color[3] = 1.0
+    rgb_opaque = shot("check-opaque-mesh.png")
+    rgb_opaque_mesh = shot("check-opaque-mesh-only.png", hide=[ref])
+    mat.diffuse_color[3] = alpha
+    # Regions on screen: the mesh's projected box shrunk to its inner half (face, not background), and the
+    # reference's square.
+    win, area, region, _ = view3d()
+    r3d = space.region_3d
+    h = rgb_both.shape[0]
+
+    def to_px(co):
+        p = location_3d_to_region_2d(region, r3d, co)
+        return (p.x + region.x - area.x, h - (p.y + region.y - area.y))
+
+    pts = [to_px(mesh.matrix_world @ v.co) for v in mesh.data.vertices]
+    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+    cx, cy, w2, h2 = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2, (max(xs) - min(xs)) / 4, (max(ys) - min(ys)) / 4
+    face = (int(cx - w2), int(cy - h2), int(cx + w2), int(cy + h2))
+
+    def diff(a, b, box):
+        x0, y0, x1, y1 = box
+        return float(abs(a[y0:y1, x0:x1] - b[y0:y1, x0:x1]).mean())
+
+    report["reference_visibility"] = {
+        "shading": space.shading.type,
+        "color_type": space.shading.color_type,
+        "xray": space.shading.show_xray,
+        "face_box_px": face,
+        "with_vs_mesh_only": diff(rgb_both, rgb_mesh, face),
+        "reference_only_vs_mesh_only": diff(rgb_ref, rgb_mesh, face),
+        "opaque_with_vs_mesh_only": diff(rgb_opaque, rgb_opaque_mesh, face),
+        "mesh_alpha_in_solid": alpha,
+    }
+    return advance(0.2)
+
+
+def s_warn():
+    report["warn"] = press(WARN_PHOTO)
+    return advance(0.05)
+
+
+def s_warn_wait():
+    job = state["job"]
+    if not job.finished.is_set():
+        timed_out(60, "the warning job did not finish")
+        return 0.05
+    report["warn"].update({"status": job.status, "verdict": job.verdict, "warnings": job.warnings,
+                           "report": list(job.report()), "result": result_info(stem(WARN_PHOTO))})
+    return advance(0.5)
+
+
+def s_warn_shot():
+    shot("blender-4-warning.png")
+    return advance(0.1)
+
+
+def s_fail():
+    report["fail"] = press(FAIL_PHOTO)
+    return advance(0.05)
+
+
+def s_fail_wait():
+    job = state["job"]
+    if not job.finished.is_set():
+        timed_out(60, "the failing job did not finish")
+        return 0.05
+    report["fail"].update({"status": job.status, "code": job.error.code if job.error else None,
+                           "counts_before": state["before"], "counts_after": counts(), "report": list(job.report())})
+    return advance(0.5)
+
+
+def s_fail_shot():
+    shot("check-failed.png")
     return advance(0.1)
 
 
@@ -242,8 +480,7 @@ def s_pick():
     wm = bpy.context.window_manager
     fwin = next((w for w in wm.windows for a in w.screen.areas if a.type == "FILE_BROWSER"), None)
     if fwin is None:
-        if time.monotonic() - state["t"] > 20:
-            raise RuntimeError("no file browser opened")
+        timed_out(20, "no file browser opened")
         return 0.2
     farea = next(a for a in fwin.screen.areas if a.type == "FILE_BROWSER")
     params = farea.spaces[0].params
@@ -257,9 +494,19 @@ def s_pick():
     })
     params.directory = os.path.dirname(PHOTO).encode() if isinstance(params.directory, bytes) else os.path.dirname(PHOTO)
     params.filename = os.path.basename(PHOTO)
+    state["fwin"] = fwin
+    # Let the browser list the folder and make its thumbnails, as a user looking at it would (closing it while
+    # its thumbnail job runs can crash Blender 3.4).
+    return advance(3.0)
+
+
+def s_pick_execute():
     from recon_bridge import runtime
 
+    fwin = state["fwin"]
+    farea = next(a for a in fwin.screen.areas if a.type == "FILE_BROWSER")
     state["before_pick"] = runtime.state.job
+    state["collections_before_pick"] = [c.name for c in bpy.context.scene.collection.children]
     region = next(r for r in farea.regions if r.type == "WINDOW")
     with bpy.context.temp_override(window=fwin, area=farea, region=region, screen=fwin.screen):
         bpy.ops.file.execute()
@@ -271,14 +518,16 @@ def s_wait_browse():
 
     job = runtime.state.job
     if job is state["before_pick"] or not job.finished.is_set():
-        if time.monotonic() - state["t"] > 60:
-            raise RuntimeError("the job from the file browser did not finish")
+        timed_out(60, "the job from the file browser did not finish")
         return 0.1
-    name = os.path.splitext(os.path.basename(PHOTO))[0]
+    name = stem(PHOTO)
     report["browse"].update({
         "status": job.status, "photo": job.photo, "report": list(job.report()),
         "collections_named": sum(1 for c in bpy.data.collections if c.name.startswith(name)),
         "windows_after": len(bpy.context.window_manager.windows),
+        "outliner_before": state["collections_before_pick"],
+        "outliner_after": [c.name for c in bpy.context.scene.collection.children],
+        "result": result_info(name),
     })
     return advance(0.3)
 
@@ -298,6 +547,7 @@ def s_cancel():
 def s_wait_cancel():
     job = state["job"]
     if not job.finished.is_set():
+        timed_out(30, "cancel")
         return 0.05
     report["cancel"].update({"status": job.status, "report": list(job.report()),
                              "counts_before": state["before"], "counts_after": counts()})
@@ -305,29 +555,65 @@ def s_wait_cancel():
 
 
 def s_noface():
-    from recon_bridge import runtime
-
-    state["before"] = counts()
-    with override():
-        bpy.ops.recon.reconstruct_from_photo("EXEC_DEFAULT", filepath=NOFACE)
-    state["job"] = runtime.state.job
+    report["no_face"] = press(NOFACE)
     return advance(0.05)
 
 
 def s_wait_noface():
     job = state["job"]
     if not job.finished.is_set():
+        timed_out(30, "no face")
         return 0.05
-    report["no_face"] = {"status": job.status, "report": list(job.report()), "code": job.error.code if job.error else None,
-                         "counts_before": state["before"], "counts_after": counts()}
+    report["no_face"].update({"status": job.status, "report": list(job.report()),
+                              "code": job.error.code if job.error else None,
+                              "counts_before": state["before"], "counts_after": counts()})
     return advance(0.8)  # let the modal operator report and the panel redraw
 
 
-def s_shot_error():
-    path = os.path.join(SHOTS, "blender-no-face.png")
-    with override():
-        bpy.ops.screen.screenshot_area(filepath=path)
-    report["shots"].append(path)
+def s_daemon_gone():
+    # The daemon is not there: the preferences point at a port where nothing listens.
+    from recon_bridge import runtime
+
+    prefs = bpy.context.preferences.addons["recon_bridge"].preferences
+    prefs.url = "ws://127.0.0.1:%d/" % free_port()
+    link = runtime.state.link
+    if link.state == "CONNECTED":
+        timed_out(10, "the link kept its connection after the URL changed")
+        return 0.05
+    return advance(0.3)
+
+
+def s_nodaemon_press():
+    n = state["nodaemon_presses"] = state.get("nodaemon_presses", 0) + 1
+    report.setdefault("no_daemon", {"presses": []})["presses"].append(press(PHOTO))
+    report["no_daemon"]["presses"][-1]["n"] = n
+    return advance(0.0)
+
+
+def s_nodaemon_wait():
+    job = state["job"]
+    if not job.finished.is_set():
+        timed_out(30, "the job without a daemon did not end")
+        return 0.02
+    p = report["no_daemon"]["presses"][-1]
+    p.update({"status": job.status, "code": job.error.code if job.error else None,
+              "seconds": time.monotonic() - state["job_t0"], "known_after": job.ended_in,
+              "counts_before": state["before"],
+              "counts_after": counts(), "report": list(job.report())})
+    if state["nodaemon_presses"] < 2:
+        state["step"] -= 1  # press again: a second failure must not pile a second popup on the first
+        return 0.5
+    return advance(1.0)
+
+
+def s_nodaemon_shot():
+    shot("blender-5-no-daemon.png")
+    prefs = bpy.context.preferences.addons["recon_bridge"].preferences
+    prefs.url = ""  # back to the running daemon
+    return advance(0.5)
+
+
+def s_info_log():
     # The modal operator's reports, from the Info editor's log.
     win, area, region, _ = view3d()
     old = area.type
@@ -350,8 +636,15 @@ def finish():
     bpy.app.timers.register(lambda: bpy.ops.wm.quit_blender() and None, first_interval=0.2)
 
 
-STEPS = [s_install, s_connected, s_reconstruct, s_wait_job, s_tab, s_shot_result, s_shot_reference, s_browse, s_pick,
-         s_wait_browse, s_cancel, s_wait_cancel, s_noface,
-         s_wait_noface, s_shot_error]
+STEPS = [s_install, s_connected, s_tab, s_before,
+         s_first, s_first_progress, s_first_wait,
+         s_second, s_second_wait, s_result_shots,
+         s_warn, s_warn_wait, s_warn_shot,
+         s_fail, s_fail_wait, s_fail_shot,
+         s_browse, s_pick, s_pick_execute, s_wait_browse,
+         s_cancel, s_wait_cancel,
+         s_noface, s_wait_noface,
+         s_daemon_gone, s_nodaemon_press, s_nodaemon_wait, s_nodaemon_shot,
+         s_info_log]
 
 bpy.app.timers.register(step, first_interval=1.0, persistent=True)
