@@ -459,7 +459,7 @@ describe('the add-on in Blender (headless)', () => {
     const u = report.ui;
     expect(u.link_state).toBe('CONNECTED');
     expect(u.link_url).toBe(d.info.url);
-    expect(u.start_job_seconds).toBeLessThan(0.1); // the button returns at once
+    expect(u.start_job_seconds).toBeLessThan(0.3); // the button returns at once (generous: CI machines are shared)
     expect(u.status).toBe('COMPLETED');
     expect(u.pump_calls).toBeGreaterThan(1);
     expect(u.result).toEqual(['ui photo reference', 'ui photo face']);
@@ -487,6 +487,7 @@ describe('the add-on in Blender (headless)', () => {
     expect(labels(p.failed).join(' ')).toContain('Use a photo where one face is clearly visible, at least about 40 pixels wide.');
     expect(labels(p.prefs).some((t: string) => t.startsWith('Token: read from ') && t.endsWith('/recon-daemon/token'))).toBe(true);
     expect(p.prefs.filter((e: unknown[]) => e[0] === 'prop').map((e: unknown[]) => e[1])).toContain('cli_path');
+    expect(p.prefs.filter((e: unknown[]) => e[0] === 'inactive')).toEqual([]); // the command is never greyed out
     expect(p.options.filter((e: unknown[]) => e[0] === 'prop').map((e: unknown[]) => e[1])).toEqual(['size', 'detail', 'face_index', 'import_mesh', 'force', 'frame_result', 'outputs']);
     expect(ops(p.add_menu)).toEqual(['recon.reconstruct_from_photo']);
   });
@@ -512,6 +513,13 @@ describe('the add-on in Blender (headless)', () => {
     expect(report.plugin.panel.filter((e: unknown[]) => e[0] === 'label').map((e: unknown[]) => e[1])).toContain('blender-test-hello: hello, editors');
   });
 
+  it('the "recon-daemon is stopping" note goes once the daemon is gone; plugin messages stay', () => {
+    const n = report.stopping_note;
+    expect(n.before).toContain('recon-daemon is stopping (test)');
+    expect(n.after).not.toContain('recon-daemon is stopping (test)');
+    expect(n.after).toContain('blender-test-hello: hello, editors');
+  });
+
   it('disabling the add-on unregisters everything and stops its threads and timer', () => {
     expect(report.disabled).toEqual({ operator: false, panel: false, scene_options: false, threads: [], timer: false });
   });
@@ -531,7 +539,8 @@ describe('the first minute in a real Blender UI session (Xvfb), from a fresh fac
   it('the button returns at once; the job runs while the main loop keeps turning; the timer builds the scene', () => {
     for (const r of [ui.first, ui.second]) {
       expect(r.operator_returned).toEqual(['RUNNING_MODAL']);
-      expect(r.operator_seconds).toBeLessThan(0.2);
+      // Wall time on a shared machine: well under the 3–5 s a wait for the network would take.
+      expect(r.operator_seconds).toBeLessThan(1.5);
       expect(r.busy_after_return).toBe(true);
       expect(r.status).toBe('COMPLETED');
     }
@@ -542,7 +551,8 @@ describe('the first minute in a real Blender UI session (Xvfb), from a fresh fac
   });
 
   it('the progress bar shows the stage a job is at; fast jobs list every stage they went through', () => {
-    expect(ui.first.progress_shot_stage).not.toBeNull(); // caught while running, past "queued"
+    expect(['decode', 'detect', 'landmarks', 'pose', 'render', 'done']).toContain(ui.first.progress_shot_stage); // past "queued"
+    expect(ui.first.progress_shot_running).toBe(true);
     expect(ui.first.stages_while_running).toEqual(expect.arrayContaining(['queued', 'decode', 'detect', 'landmarks']));
     // The second photo at 256 px takes a moment; its stages are all there afterwards.
     expect(ui.second.stages).toEqual(['connecting', 'sending', 'queued', 'started', 'decode', 'detect', 'landmarks', 'pose', 'render', 'done', 'scene built']);
@@ -596,7 +606,7 @@ describe('the first minute in a real Blender UI session (Xvfb), from a fresh fac
   });
 
   it('no label is cut in the sidebar at the default width: every "…" on screen is one the add-on wrote', () => {
-    const shots = Object.keys(ui.labels);
+    const shots = Object.keys(ui.labels).filter((n) => n !== 'check-cut-control.png');
     expect(shots).toEqual(expect.arrayContaining(['blender-1-before.png', 'blender-2-progress.png', 'blender-3-result.png', 'blender-4-warning.png', 'check-failed.png', 'blender-5-no-daemon.png']));
     for (const name of shots) {
       const l = ui.labels[name];
@@ -604,6 +614,9 @@ describe('the first minute in a real Blender UI session (Xvfb), from a fresh fac
       expect(l.texts.length, name).toBeGreaterThan(3);
       expect(l.ellipses, `${name}: "…" at ${JSON.stringify(l.at)}; drawn: ${JSON.stringify(l.texts)}`).toBe(l.intended);
     }
+    // Control: a label the test draws too long for the sidebar on purpose is found cut.
+    const control = ui.labels['check-cut-control.png'];
+    expect(control.ellipses).toBe(control.intended + 1);
     // The texts that used to be cut are there, whole, laid out in lines.
     const text = (name: string) => ui.labels[name].texts.join(' ').replace(/\s+/g, ' ');
     expect(text('blender-4-warning.png')).toContain('MULTIPLE_FACES: 2 faces found; the largest was reconstructed');

@@ -419,7 +419,9 @@ class FakeLayout(object):
         object.__setattr__(self, "_boxes", boxes)
 
     def __setattr__(self, name, value):
-        pass  # scale_y, active, alert, use_property_split, operator_context…
+        # scale_y, alert, use_property_split, operator_context… are drawing details; a greyed-out part is noted.
+        if name in ("active", "enabled") and not value:
+            self._log.append(("inactive", name))
 
     def _child(self, *a, **k):
         return FakeLayout(self._log, self._boxes)
@@ -557,6 +559,15 @@ while not runtime.state.messages and time.monotonic() - t0 < 5:
     time.sleep(0.05)
 report["plugin"]["messages"] = [[level, text] for _t, level, text, _source in runtime.state.messages]
 report["plugin"]["panel"] = draw(bpy.types.VIEW3D_PT_recon_result)
+
+# "recon-daemon is stopping" is shown while connected to it, and goes with the connection.
+runtime._notification("daemon.shuttingDown", {"reason": "test"})
+stopping_before = [text for _t, _level, text, _source in runtime.state.messages]
+runtime.state.link.stop()
+runtime._events.put(("redraw",))
+runtime.pump()
+report["stopping_note"] = {"before": stopping_before,
+                           "after": [text for _t, _level, text, _source in runtime.state.messages]}
 
 # ---------------------------------------------------------------------------------------------------------
 # 8. Disabling unregisters everything and stops the threads.
