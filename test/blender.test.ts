@@ -25,7 +25,7 @@ const XVFB_RUN = process.env.RECON_XVFB_RUN || 'xvfb-run';
 const PORTRAIT = casePath('control_obama_official_portrait.jpg');
 const PORTRAIT2 = casePath('astronaut_eileen_collins.png');
 const WARN_PHOTO = casePath('two_people.jpg'); // MULTIPLE_FACES: a warn verdict
-const FAIL_PHOTO = casePath('cameraman_greyscale.png'); // POSE_TOO_LARGE: a fail verdict
+const TURNED_PHOTO = casePath('cameraman_greyscale.png'); // a turned, small face: POSE_TOO_LARGE and LOW_RESOLUTION warnings
 const NO_FACE = casePath('negative_coffee.png');
 const PLUGIN_COMMAND = 'blendertest.hello';
 const K = 0.063 / (0.28 * 256);
@@ -102,7 +102,7 @@ function testEnv(): NodeJS.ProcessEnv {
     RECON_TEST_PHOTO: PORTRAIT,
     RECON_TEST_PHOTO2: PORTRAIT2,
     RECON_TEST_WARN_PHOTO: WARN_PHOTO,
-    RECON_TEST_FAIL_PHOTO: FAIL_PHOTO,
+    RECON_TEST_TURNED_PHOTO: TURNED_PHOTO,
     RECON_TEST_NOFACE: NO_FACE,
   };
 }
@@ -545,15 +545,20 @@ describe('the first minute in a real Blender UI session (Xvfb), from a fresh fac
       expect(r.status).toBe('COMPLETED');
     }
     expect(ui.first.ticks_during_job).toBeGreaterThanOrEqual(2); // a 10 ms timer kept firing during the job
-    // The only main-thread work of a job is building the scene (one per completed job: first, second, warn, browse).
-    expect(ui.apply_seconds.length).toBe(4);
+    // The only main-thread work of a job is building the scene (one per completed job: first, second, warn,
+    // turned, browse).
+    expect(ui.apply_seconds.length).toBe(5);
     for (const t of ui.apply_seconds) expect(t).toBeLessThan(1);
   });
 
   it('the progress bar shows the stage a job is at; fast jobs list every stage they went through', () => {
     expect(['decode', 'detect', 'landmarks', 'pose', 'render', 'done']).toContain(ui.first.progress_shot_stage); // past "queued"
     expect(ui.first.progress_shot_running).toBe(true);
-    expect(ui.first.stages_while_running).toEqual(expect.arrayContaining(['queued', 'decode', 'detect', 'landmarks']));
+    // What the panel listed while running is the beginning of what the job went through, up to the bar's stage.
+    const seen = ui.first.stages_while_running as string[];
+    expect(seen).toContain('queued');
+    expect(seen.at(-1)).toBe(ui.first.progress_shot_stage);
+    expect(ui.first.stages.slice(0, seen.length)).toEqual(seen);
     // The second photo at 256 px takes a moment; its stages are all there afterwards.
     expect(ui.second.stages).toEqual(['connecting', 'sending', 'queued', 'started', 'decode', 'detect', 'landmarks', 'pose', 'render', 'done', 'scene built']);
     const panel = ui.labels['blender-3-result.png'].texts.join(' ');
@@ -565,6 +570,7 @@ describe('the first minute in a real Blender UI session (Xvfb), from a fresh fac
       [ui.first.result, 'control_obama_official_portrait'],
       [ui.second.result, 'astronaut_eileen_collins'],
       [ui.warn.result, 'two_people'],
+      [ui.turned.result, 'cameraman_greyscale'],
     ] as const) {
       expect(r.selected).toEqual([`${name} face`, `${name} reference`]);
       expect(r.active).toBe(`${name} face`);
@@ -575,21 +581,24 @@ describe('the first minute in a real Blender UI session (Xvfb), from a fresh fac
     const a = ui.first.result_after_second;
     const b = ui.second.result;
     const c = ui.warn.result;
+    const t = ui.turned.result;
     expect(a.offset[0]).toBeCloseTo(1.2, 6); // the cube spans x = −1…1 m
     expect(b.offset[0]).toBeCloseTo(1.5, 6);
     expect(c.offset[0]).toBeCloseTo(1.8, 6);
+    expect(t.offset[0]).toBeGreaterThanOrEqual(2.1 - 1e-9); // a turned face's mesh is wider than its image: maybe further
     expect(a.mesh_box[0]).toBeGreaterThan(1); // clear of the cube
     expect(b.mesh_box[0]).toBeGreaterThan(a.mesh_box[1]); // mesh boxes do not overlap along X
     expect(c.mesh_box[0]).toBeGreaterThan(b.mesh_box[1]);
+    expect(t.mesh_box[0]).toBeGreaterThan(c.mesh_box[1]);
   });
 
   it('switches the 3D View to the Front orthographic view, framed on the new result', () => {
-    for (const r of [ui.first.result, ui.second.result, ui.warn.result, ui.browse.result]) {
+    for (const r of [ui.first.result, ui.second.result, ui.warn.result, ui.turned.result, ui.browse.result]) {
       expect(r.view.perspective).toBe('ORTHO');
       expect(r.view.front).toBe(true);
       expect(r.view.mesh_on_screen).toBe(true);
       expect(r.view.mesh_height_fraction).toBeGreaterThan(0.5); // the face fills the view, not a speck
-      expect(r.view.mesh_height_fraction).toBeLessThan(0.8);
+      expect(r.view.mesh_height_fraction).toBeLessThanOrEqual(0.801); // the result takes 80% of the view at most
       expect(Math.abs(r.view.mesh_centre_px[0] - r.view.region[0] / 2)).toBeLessThan(r.view.region[0] * 0.1);
     }
     expect(ui.first.framed && ui.second.framed).toBe(true);
@@ -607,7 +616,7 @@ describe('the first minute in a real Blender UI session (Xvfb), from a fresh fac
 
   it('no label is cut in the sidebar at the default width: every "…" on screen is one the add-on wrote', () => {
     const shots = Object.keys(ui.labels).filter((n) => n !== 'check-cut-control.png');
-    expect(shots).toEqual(expect.arrayContaining(['blender-1-before.png', 'blender-2-progress.png', 'blender-3-result.png', 'blender-4-warning.png', 'check-failed.png', 'blender-5-no-daemon.png']));
+    expect(shots).toEqual(expect.arrayContaining(['blender-1-before.png', 'blender-2-progress.png', 'blender-3-result.png', 'blender-4-warning.png', 'check-turned.png', 'blender-5-no-daemon.png']));
     for (const name of shots) {
       const l = ui.labels[name];
       expect(l.sidebar_width).toBe(229); // Blender 3.4's default sidebar at UI scale 1
@@ -620,7 +629,8 @@ describe('the first minute in a real Blender UI session (Xvfb), from a fresh fac
     // The texts that used to be cut are there, whole, laid out in lines.
     const text = (name: string) => ui.labels[name].texts.join(' ').replace(/\s+/g, ' ');
     expect(text('blender-4-warning.png')).toContain('MULTIPLE_FACES: 2 faces found; the largest was reconstructed');
-    expect(text('check-failed.png').replace(/ /g, '')).toContain('POSE_TOO_LARGE:qualitycheckfailed:Theheadisturnedtoofarforafrontview'.replace(/ /g, ''));
+    expect(text('check-turned.png').replace(/ /g, '')).toContain('POSE_TOO_LARGE:Theheadisturned(yaw');
+    expect(text('check-turned.png').replace(/ /g, '')).toContain('LOW_RESOLUTION:Thefaceissmall:');
   });
 
   it('a warning verdict builds the result and shows the warning with its hint', () => {
@@ -629,10 +639,10 @@ describe('the first minute in a real Blender UI session (Xvfb), from a fresh fac
     expect(ui.warn.warnings.map((w: { code: string }) => w.code)).toEqual(['MULTIPLE_FACES']);
   });
 
-  it('a failed verdict builds nothing and says why', () => {
-    expect(ui.fail.status).toBe('FAILED');
-    expect(ui.fail.code).toBe('POSE_TOO_LARGE');
-    expect(ui.fail.counts_after).toEqual(ui.fail.counts_before);
+  it('a turned, small face builds its result with both warnings (pose and resolution) and their hints', () => {
+    expect(ui.turned.status).toBe('COMPLETED');
+    expect(ui.turned.verdict).toBe('warn');
+    expect(ui.turned.warnings.map((w: { code: string }) => w.code).sort()).toEqual(['LOW_RESOLUTION', 'POSE_TOO_LARGE']);
   });
 
   it('the button opens Blender\'s file browser filtered to images; picking a photo replaces its collection in place', () => {

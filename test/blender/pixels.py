@@ -63,10 +63,13 @@ def ellipses(rgb, box, dot_max=3):
     A "…" is two tiny dots on one baseline, 2–7 px apart, with nothing right above or below them and nothing
     between them, and a third mark at the same step (a dot, or the start of the next glyph when Blender draws
     the "…" touching it, as in "abc…st")."""
-    x0, y0, _x1, _y1 = box
-    mask = text_mask(rgb, box)
+    x0, y0, x1, y1 = box
+    # The mask reaches a few rows below the box: a glyph cut by the box's lower edge must not leave its top
+    # (the dot of an i, the top of a t) looking like a lone dot. Only dots inside the box count.
+    mask = text_mask(rgb, (x0, y0, x1, min(rgb.shape[0], y1 + 6)))
     comps = _components(mask)
-    dots = [c for c in comps if c[2] - c[0] + 1 <= dot_max and c[3] - c[1] + 1 <= dot_max and c[4] <= dot_max * dot_max]
+    dots = [c for c in comps if c[2] - c[0] + 1 <= dot_max and c[3] - c[1] + 1 <= dot_max and c[4] <= dot_max * dot_max
+            and c[2] < y1 - y0]
     by_bottom = {}
     for d in dots:
         by_bottom.setdefault(d[2], []).append(d)

@@ -258,29 +258,39 @@ class WrapTest(unittest.TestCase):
 
 
 class PlacementTest(unittest.TestCase):
-    FACE_Z = (-0.135, 0.09)  # the reference image's height range (S·k = 0.225 m, centre 0.1·S·k below the eyes)
+    # A usual result: its 0.225 m reference image (centre 0.1·S·k below the eyes), the mesh inside it.
+    RESULT = (-0.1125, 0.1125, -0.135, 0.09)
 
     def test_an_empty_scene_puts_the_first_result_at_the_origin(self):
-        self.assertEqual(placement.free_slot([], self.FACE_Z), 0)
+        self.assertEqual(placement.free_slot([], self.RESULT), 0)
         self.assertEqual(placement.slot_x(0), 0.0)
 
     def test_the_default_cube_pushes_the_result_beside_it(self):
         cube = (-1.0, 1.0, -1.0, 1.0)
-        n = placement.free_slot([cube], self.FACE_Z)
+        n = placement.free_slot([cube], self.RESULT)
         self.assertEqual(n, 4)
-        self.assertAlmostEqual(placement.slot_x(n), 1.2)  # its band 1.05–1.35 m clears the cube's face at x = 1
+        self.assertAlmostEqual(placement.slot_x(n), 1.2)  # 1.2 − 0.1125 − 0.0375 = 1.05 m: clear of the cube
 
     def test_results_go_side_by_side_and_fill_gaps(self):
         first = (-0.1125, 0.1125, -0.135, 0.09)
-        self.assertEqual(placement.free_slot([first], self.FACE_Z), 1)
+        self.assertEqual(placement.free_slot([first], self.RESULT), 1)
         third = (0.4875, 0.7125, -0.135, 0.09)  # slot 2 taken, slot 1 free
-        self.assertEqual(placement.free_slot([first, third], self.FACE_Z), 1)
+        self.assertEqual(placement.free_slot([first, third], self.RESULT), 1)
+
+    def test_a_result_wider_than_its_image_takes_the_room_it_needs(self):
+        # A turned face's mesh reaching 0.2 m left of its origin: slot 1 would touch the first result.
+        wide = (-0.2, 0.1125, -0.135, 0.09)
+        first = (-0.1125, 0.1125, -0.135, 0.09)
+        n = placement.free_slot([first], wide)
+        self.assertEqual(n, 2)
+        self.assertGreaterEqual(placement.slot_x(n) + wide[0] - placement.GAP / 2, first[1])
 
     def test_things_the_front_view_sees_edge_on_or_at_another_height_do_not_block(self):
         floor = (-10.0, 10.0, 0.0, 0.0)  # a plane at z = 0: no height in the Front view
         lamp = (-0.5, 0.5, 2.0, 3.0)  # far above the face
-        self.assertEqual(placement.free_slot([floor, lamp], self.FACE_Z), 0)
+        self.assertEqual(placement.free_slot([floor, lamp], self.RESULT), 0)
         self.assertEqual(placement.box_of_points([(1, 5, 2), (-1, 0, 3)]), (-1, 1, 2, 3))
+        self.assertEqual(placement.union([(0, 1, 0, 1), None, (-1, 0.5, 0.5, 2)]), (-1, 1, 0, 2))
 
 
 class OptionsTest(unittest.TestCase):

@@ -5,14 +5,14 @@ test/blender.test.ts:
 
 A fresh factory scene (the default cube, camera and light stay), the sidebar opened and switched to the Face
 Recon tab by simulated clicks, then what a new user does: the button's operator on a portrait (Size 1024) and on
-a second photo, a photo that gives a warning, one that fails, the file browser, Cancel, a photo without a face,
+a second photo, a photo that gives a warning, a turned face (two long warnings), the file browser, Cancel, a photo without a face,
 and the daemon gone. Unlike background mode, timers fire and operators are modal, so this is the add-on exactly
 as a click runs it. After each step it records what the scene, the view and the panel show; screenshots are
 taken after forcing a redraw, and the sidebar's pixels are searched for cut labels ("…" that the add-on did
 not draw itself, see pixels.py).
 
 Environment: RECON_TEST_ZIP, RECON_TEST_REPORT, RECON_TEST_SHOTS (folder), RECON_TEST_PHOTO, RECON_TEST_PHOTO2,
-RECON_TEST_WARN_PHOTO, RECON_TEST_FAIL_PHOTO, RECON_TEST_NOFACE.
+RECON_TEST_WARN_PHOTO, RECON_TEST_TURNED_PHOTO, RECON_TEST_NOFACE.
 """
 import json
 import os
@@ -34,7 +34,7 @@ SHOTS = os.environ["RECON_TEST_SHOTS"]
 PHOTO = os.environ["RECON_TEST_PHOTO"]
 PHOTO2 = os.environ["RECON_TEST_PHOTO2"]
 WARN_PHOTO = os.environ["RECON_TEST_WARN_PHOTO"]
-FAIL_PHOTO = os.environ["RECON_TEST_FAIL_PHOTO"]
+TURNED_PHOTO = os.environ["RECON_TEST_TURNED_PHOTO"]
 NOFACE = os.environ["RECON_TEST_NOFACE"]
 
 # No splash screen over the screenshots (read after --python scripts run).
@@ -460,23 +460,23 @@ def s_warn_shot():
     return advance(0.1)
 
 
-def s_fail():
-    report["fail"] = press(FAIL_PHOTO)
+def s_turned():
+    report["turned"] = press(TURNED_PHOTO)
     return advance(0.05)
 
 
-def s_fail_wait():
+def s_turned_wait():
     job = state["job"]
     if not job.finished.is_set():
-        timed_out(60, "the failing job did not finish")
+        timed_out(60, "the turned photo's job did not finish")
         return 0.05
-    report["fail"].update({"status": job.status, "code": job.error.code if job.error else None,
-                           "counts_before": state["before"], "counts_after": counts(), "report": list(job.report())})
+    report["turned"].update({"status": job.status, "verdict": job.verdict, "warnings": job.warnings,
+                             "report": list(job.report()), "result": result_info(stem(TURNED_PHOTO))})
     return advance(0.5)
 
 
-def s_fail_shot():
-    shot("check-failed.png")
+def s_turned_shot():
+    shot("check-turned.png")
     return advance(0.1)
 
 
@@ -676,7 +676,7 @@ STEPS = [s_install, s_connected, s_tab, s_before, s_cut_control, s_cut_control_s
          s_first, s_first_progress, s_first_wait,
          s_second, s_second_wait, s_result_shots,
          s_warn, s_warn_wait, s_warn_shot,
-         s_fail, s_fail_wait, s_fail_shot,
+         s_turned, s_turned_wait, s_turned_shot,
          s_browse, s_pick, s_pick_execute, s_wait_browse,
          s_cancel, s_wait_cancel,
          s_noface, s_wait_noface,

@@ -263,7 +263,8 @@ _SOLID_TYPES = {"MESH", "CURVE", "SURFACE", "META", "FONT", "VOLUME", "GPENCIL",
 def _front_box(obj):
     """(xmin, xmax, zmin, zmax) of what the Front view sees of ``obj`` (world), or None when it draws nothing
     solid. Image empties count with their image's rectangle."""
-    mw = obj.matrix_world
+    # An object not in any scene yet (a result being built) has no evaluated matrix_world: use its own transform.
+    mw = obj.matrix_world if obj.users_scene else obj.matrix_basis
     if obj.type == "EMPTY":
         if obj.empty_display_type != "IMAGE":
             return None
@@ -313,7 +314,7 @@ def _occupied(scene, view_layer, skip=()):
     return boxes
 
 
-def _offset_for(old, scene, view_layer, z_range, skip):
+def _offset_for(old, scene, view_layer, extent, skip):
     """X offset of a new result: the old one's when replacing it, else the first free slot."""
     if old is not None:
         prev = old.get("recon_offset")
@@ -324,7 +325,7 @@ def _offset_for(old, scene, view_layer, z_range, skip):
                 pass
         ref = next((o for o in old.objects if o.get("recon_role") == "reference"), None)
         return float(ref.location.x) if ref is not None else 0.0
-    n = placement.free_slot(_occupied(scene, view_layer, skip), z_range)
+    n = placement.free_slot(_occupied(scene, view_layer, skip), extent)
     return placement.slot_x(n)
 
 
@@ -466,8 +467,8 @@ def build_scene(outcome, name=None, import_mesh=True, load_images=True, mesh_imp
         # Beside the earlier results (or where the replaced one was).
         old = owned_collection(name)
         new_objects = [o for o in (empty, mesh_obj) if o is not None]
-        z_mid = place["location"][2]
-        offset = _offset_for(old, scene, view_layer, (z_mid - extent / 2, z_mid + extent / 2), set(new_objects))
+        front = placement.union([_front_box(o) for o in new_objects])
+        offset = _offset_for(old, scene, view_layer, front, set(new_objects))
         for obj in new_objects:
             obj.location.x += offset
 
