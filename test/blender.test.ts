@@ -7,7 +7,7 @@
 // python3-numpy xvfb xauth libgl1-mesa-dri git). RECON_BLENDER names another executable. The UI session runs
 // Blender's real UI under Xvfb (software OpenGL), where timers fire and operators are modal: the first minute
 // of a new user, from a fresh factory scene, with screenshots (test/blender/ui_session.py; set
-// RECON_UPDATE_DOCS_IMAGES=1 to copy them into docs/img/). Start Daemon is tried right after install-addon
+// UPDATE_SCREENSHOTS=1 to copy them into docs/img/). Start Daemon is tried right after install-addon
 // from a clean copy of the repository (test/blender/start_daemon.py).
 import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -697,7 +697,7 @@ describe('the first minute in a real Blender UI session (Xvfb), from a fresh fac
   it('takes the screenshots of the first minute (docs/blender.md)', () => {
     for (const name of ['blender-1-before.png', 'blender-2-progress.png', 'blender-3-result.png', 'blender-4-warning.png', 'blender-5-no-daemon.png']) {
       expect(fs.statSync(ui.shots[name]).size, name).toBeGreaterThan(50_000);
-      if (process.env.RECON_UPDATE_DOCS_IMAGES === '1') fs.copyFileSync(ui.shots[name], path.join(repoRoot, 'docs', 'img', name));
+      if (process.env.UPDATE_SCREENSHOTS === '1') fs.copyFileSync(ui.shots[name], path.join(repoRoot, 'docs', 'img', name));
     }
   });
 });
