@@ -5,7 +5,8 @@
 // Formats are identified by their magic number before sharp sees the bytes, so that known formats we do not
 // decode get a clear UNSUPPORTED_FORMAT and every other failure a clear IMAGE_DECODE_FAILED; no raw
 // sharp/libvips error reaches the caller (its text is kept in `details.cause`).
-import { readFile, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, readlink, realpath, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { ErrorCodes, invalidOption, ReconError } from './errors.js';
@@ -56,45 +57,145 @@ export function supportedFormatList(): string {
 
 const CONVERT_HINT = (): string => 'Convert the photo to JPEG or PNG with any image editor or converter, then try again.';
 
-/** Read a photo: a path is read from disk (relative to the working directory); bytes are returned as they are. */
-export async function readInput(input: string | Uint8Array): Promise<Uint8Array> {
+/** Largest photo file read, bytes: its size is checked on the open file before anything is read. */
+export const MAX_INPUT_BYTES = 256 * 1024 * 1024;
+/** Bytes read first: the format is checked on these before the rest of a file is read. */
+export const SNIFF_BYTES = 4096;
+/** The rest is read in pieces of this size, with a cancel check between them. */
+const READ_CHUNK_BYTES = 8 * 1024 * 1024;
+
+export interface ReadInputOptions {
+  /** Refuse a path that is itself a symbolic link (files from a watched folder: a planted link must not lead out). */
+  noFollow?: boolean;
+  /** The file must really lie inside this folder, after every link (checked on the opened file where the system can say). */
+  within?: string;
+  /** Largest file read, bytes (default MAX_INPUT_BYTES). */
+  maxBytes?: number;
+  /** Stops a read in progress (between pieces). */
+  signal?: AbortSignal;
+}
+
+/** Bytes read from a file keep its path, so messages still name the file ("the file /x/a.jpg"). */
+const labels = new WeakMap<Uint8Array, string>();
+
+/** Mark `bytes` as read from `file` (readInput does this). */
+export function labelInput(bytes: Uint8Array, file: string): Uint8Array {
+  labels.set(bytes, file);
+  return bytes;
+}
+
+/** The file an input names or was read from; undefined for bytes of unknown origin (uploads). */
+export function inputFile(input: string | Uint8Array): string | undefined {
+  return typeof input === 'string' ? input : labels.get(input);
+}
+
+/** Where an open descriptor really points (Linux); undefined where the system cannot say. */
+async function openedPath(fd: number): Promise<string | undefined> {
+  if (process.platform !== 'linux') return undefined;
+  return readlink(`/proc/self/fd/${fd}`).catch(() => undefined);
+}
+
+function isInsideDir(dir: string, p: string): boolean {
+  return p.startsWith(dir.endsWith(path.sep) ? dir : dir + path.sep);
+}
+
+/**
+ * Read a photo: a path is read from disk (relative to the working directory); bytes are returned as they are.
+ * Only a regular file is read, and only as many bytes as its size says (files under /proc say 0 and are
+ * refused); its first SNIFF_BYTES are checked to be an image we decode before the rest is read, so a big file
+ * that is not a photo costs a few kilobytes, never a full read.
+ */
+export async function readInput(input: string | Uint8Array, options: ReadInputOptions = {}): Promise<Uint8Array> {
   if (input instanceof Uint8Array) return input;
   if (typeof input !== 'string' || input.length === 0) {
     throw invalidOption('input', 'a file path or the image bytes (Uint8Array)', input);
   }
   const resolved = path.resolve(input);
   const shown = resolved === input ? input : `${input} (resolved to ${resolved})`;
-  let isFile: boolean;
-  let isDir: boolean;
+  const maxBytes = options.maxBytes ?? MAX_INPUT_BYTES;
+  let handle: FileHandle;
   try {
-    const st = await stat(resolved);
-    isFile = st.isFile();
-    isDir = st.isDirectory();
+    // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused just below).
+    handle = await open(resolved, constants.O_RDONLY | constants.O_NONBLOCK | (options.noFollow ? constants.O_NOFOLLOW : 0));
   } catch (e) {
+    if (options.noFollow && (e as NodeJS.ErrnoException).code === 'ELOOP') {
+      throw new ReconError(
+        ErrorCodes.IMAGE_DECODE_FAILED,
+        `Expected an image file but ${shown} is a symbolic link, which is not followed here`,
+        'Put the photo itself in the watched folder, not a link to it.',
+        { path: resolved },
+      );
+    }
     throw fileError(e, shown);
   }
-  if (isDir) {
-    throw new ReconError(
-      ErrorCodes.IMAGE_DECODE_FAILED,
-      `Expected an image file but ${shown} is a directory`,
-      'Pass the path of a photo file, not of the folder that holds it; for every photo in a folder, run `recon-daemon batch <folder> -o <out>`.',
-      { path: resolved },
-    );
-  }
-  if (!isFile) {
-    // FIFOs, devices and sockets: reading them could block or never end.
-    throw new ReconError(
-      ErrorCodes.IMAGE_DECODE_FAILED,
-      `Expected an image file but ${shown} is not a regular file (a device, pipe or socket)`,
-      'Pass the path of a photo file, or send the image bytes instead.',
-      { path: resolved },
-    );
-  }
   try {
-    const buf = await readFile(resolved);
-    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    const st = await handle.stat();
+    if (st.isDirectory()) {
+      throw new ReconError(
+        ErrorCodes.IMAGE_DECODE_FAILED,
+        `Expected an image file but ${shown} is a directory`,
+        'Pass the path of a photo file, not of the folder that holds it; for every photo in a folder, run `recon-daemon batch <folder> -o <out>`.',
+        { path: resolved },
+      );
+    }
+    if (!st.isFile()) {
+      // FIFOs, devices and sockets: reading them could block or never end.
+      throw new ReconError(
+        ErrorCodes.IMAGE_DECODE_FAILED,
+        `Expected an image file but ${shown} is not a regular file (a device, pipe or socket)`,
+        'Pass the path of a photo file, or send the image bytes instead.',
+        { path: resolved },
+      );
+    }
+    if (options.within !== undefined) {
+      const root = await realpath(options.within).catch(() => path.resolve(options.within!));
+      const real = (await openedPath(handle.fd)) ?? (await realpath(resolved).catch(() => resolved));
+      if (!isInsideDir(root, real)) {
+        throw new ReconError(
+          ErrorCodes.IMAGE_DECODE_FAILED,
+          `Expected an image file inside ${options.within} but ${shown} leads outside it`,
+          'Put the photo itself in the watched folder, not a link to it.',
+          { path: resolved },
+        );
+      }
+    }
+    if (st.size === 0) {
+      throw new ReconError(
+        ErrorCodes.IMAGE_DECODE_FAILED,
+        `Could not decode the file ${shown}: the file is empty (0 bytes), or a system file whose size is not known (such as one under /proc)`,
+        'Copy or download the photo again; an interrupted transfer can leave an empty file.',
+        { bytes: 0 },
+      );
+    }
+    // A buffer of its own (not Node's shared pool), so it can move to another thread without a copy.
+    const bytes = new Uint8Array(Math.min(st.size, maxBytes));
+    let at = 0;
+    const readTo = async (end: number): Promise<void> => {
+      while (at < end) {
+        if (options.signal?.aborted) throw new ReconError(ErrorCodes.CANCELLED, 'The reconstruction was cancelled', 'Start it again if you still need it.');
+        const { bytesRead } = await handle.read(bytes, at, Math.min(end - at, READ_CHUNK_BYTES), at);
+        if (bytesRead === 0) return; // shorter than its size said: it shrank meanwhile
+        at += bytesRead;
+      }
+    };
+    await readTo(Math.min(st.size, SNIFF_BYTES));
+    // What the file is, first: a big file that is not a photo says so; a photo too big to read says that.
+    refuseNonImage(sniffFormat(bytes.subarray(0, at)), `the file ${input}`, st.size);
+    if (st.size > maxBytes) {
+      throw new ReconError(
+        ErrorCodes.IMAGE_TOO_LARGE,
+        `The file ${shown} is ${fmt(st.size)} bytes, more than the limit of ${fmt(maxBytes)} bytes for one photo`,
+        'Downscale the photo or re-save it as a JPEG before reconstructing.',
+        { bytes: st.size, maxBytes },
+      );
+    }
+    if (at === Math.min(st.size, SNIFF_BYTES)) await readTo(st.size);
+    return labelInput(at === st.size ? bytes : bytes.slice(0, at), input);
   } catch (e) {
+    if (e instanceof ReconError) throw e;
     throw fileError(e, shown);
+  } finally {
+    await handle.close().catch(() => undefined);
   }
 }
 
@@ -177,14 +278,16 @@ function sniffFtyp(b: Uint8Array): SniffedFormat {
   }
   if (brands[0] === 'crx ') return { kind: 'unsupported', name: 'Canon CR3 camera raw' };
   if (brands[0] === 'jp2 ') return { kind: 'unsupported', name: 'JPEG 2000' };
-  if (brands.some((x) => VIDEO_BRANDS.test(x))) {
+  const video = brands.find((x) => VIDEO_BRANDS.test(x));
+  if (video) {
     return {
       kind: 'unsupported',
-      name: `an MP4/QuickTime video (brand "${brands[0].trim()}"), not a still photo`,
+      // A known brand only: other bytes of the file are never quoted.
+      name: `an MP4/QuickTime video (brand "${video.trim()}"), not a still photo`,
       hint: 'Export a single frame of the video as a JPEG or PNG.',
     };
   }
-  return { kind: 'unsupported', name: `an ISO media file (brand "${brands[0].trim()}")` };
+  return { kind: 'unsupported', name: 'an ISO media file of a kind that is not a still photo' };
 }
 
 const HEIC_NAME = 'HEIC (HEVC-coded HEIF, the iPhone default)';
@@ -220,7 +323,35 @@ const UNSUPPORTED_SIGNATURES: { name: string; hint?: string; test: (b: Uint8Arra
   { name: 'DICOM (medical image)', test: (b) => b.length >= 132 && ascii(b, 128, 132) === 'DICM' },
 ];
 
-const SVG_START = /^(<\?xml[^>]*>\s*)?(<!--[\s\S]*?-->\s*)*(<!doctype svg[^>]*>\s*)?<svg[\s>]/i;
+/**
+ * Does the text open an SVG document: an optional XML declaration, comments and a doctype, then `<svg`?
+ * A scan with indexOf, linear in the text: a backtracking pattern over untrusted text can take minutes.
+ */
+function startsSvg(lower: string): boolean {
+  let i = 0;
+  const skipSpace = () => {
+    while (i < lower.length && /\s/.test(lower[i])) i++;
+  };
+  const skipPast = (end: string): boolean => {
+    const j = lower.indexOf(end, i);
+    if (j < 0) return false;
+    i = j + end.length;
+    return true;
+  };
+  if (lower.startsWith('<?xml', i) && !skipPast('>')) return false;
+  for (;;) {
+    skipSpace();
+    if (lower.startsWith('<!--', i)) {
+      i += 4;
+      if (!skipPast('-->')) return false;
+    } else break;
+  }
+  if (lower.startsWith('<!doctype svg', i) && !skipPast('>')) return false;
+  skipSpace();
+  if (!lower.startsWith('<svg', i)) return false;
+  const next = lower[i + 4];
+  return next === '>' || (next !== undefined && /\s/.test(next));
+}
 
 /** Bytes of text (UTF-8 or ASCII) rather than binary data? Judged on the first 512 bytes. */
 function looksLikeText(b: Uint8Array): boolean {
@@ -234,14 +365,6 @@ function looksLikeText(b: Uint8Array): boolean {
   return printable / n > 0.95;
 }
 
-function textExcerpt(b: Uint8Array): string {
-  const s = new TextDecoder('utf-8', { fatal: false }).decode(b.subarray(0, 40)).replace(/\s+/g, ' ').trim();
-  return JSON.stringify(s.length > 30 ? `${s.slice(0, 30)}…` : s);
-}
-
-function hexExcerpt(b: Uint8Array): string {
-  return Array.from(b.subarray(0, 8), (x) => x.toString(16).padStart(2, '0')).join(' ');
-}
 
 export function sniffFormat(b: Uint8Array): SniffedFormat {
   // Supported formats.
@@ -262,17 +385,37 @@ export function sniffFormat(b: Uint8Array): SniffedFormat {
   if (looksLikeText(b)) {
     const text = new TextDecoder('utf-8', { fatal: false }).decode(b.subarray(0, 4096)).replace(/^\uFEFF/, '').trimStart();
     const lower = text.toLowerCase();
-    if (SVG_START.test(text) || (lower.startsWith('<?xml') && lower.includes('<svg'))) {
+    if (startsSvg(lower) || (lower.startsWith('<?xml') && lower.includes('<svg'))) {
       return { kind: 'unsupported', name: 'SVG (vector drawing, not a photo)' };
     }
     if (lower.startsWith('<!doctype html') || lower.startsWith('<html')) {
       const what = 'an HTML web page, not an image (a download may have saved an error page instead of the photo)';
       return { kind: 'unknown', what };
     }
-    return { kind: 'unknown', what: `text, not an image (it starts ${textExcerpt(b)})` };
+    // Never quote the text: it may be a secret (a token file, an .env, /proc/self/environ).
+    return { kind: 'unknown', what: 'text, not an image' };
   }
-  const what = `data that does not start with the signature of any image format (first bytes: ${hexExcerpt(b)})`;
-  return { kind: 'unknown', what };
+  return { kind: 'unknown', what: 'data that does not start with the signature of any image format' };
+}
+
+/** Throw the error for anything but a format we decode. Messages never quote the file's contents. */
+function refuseNonImage(sniffed: SniffedFormat, source: string, byteLength: number): asserts sniffed is Extract<SniffedFormat, { kind: 'decodable' }> {
+  if (sniffed.kind === 'unsupported') {
+    throw new ReconError(
+      ErrorCodes.UNSUPPORTED_FORMAT,
+      `${capitalise(source)} is ${sniffed.name}, which recon-daemon does not decode; supported formats: ${supportedFormatList()}`,
+      sniffed.hint ?? CONVERT_HINT(),
+      { format: sniffed.name },
+    );
+  }
+  if (sniffed.kind === 'unknown') {
+    throw new ReconError(
+      ErrorCodes.IMAGE_DECODE_FAILED,
+      `Could not decode ${source} (${fmt(byteLength)} bytes): it is ${sniffed.what}`,
+      `Pass a photo file (supported: ${supportedFormatList()}).`,
+      { bytes: byteLength },
+    );
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -349,7 +492,8 @@ export async function decodeImage(input: string | Uint8Array, options?: DecodeOp
   const maxPixels = validateOptions(options);
   const bytes = await readInput(input);
   // Starts with "the", so capitalise() never touches a file name.
-  const source = typeof input === 'string' ? `the file ${input}` : 'the image data';
+  const file = inputFile(input);
+  const source = file !== undefined ? `the file ${file}` : 'the image data';
 
   if (bytes.byteLength === 0) {
     throw new ReconError(
@@ -364,22 +508,7 @@ export async function decodeImage(input: string | Uint8Array, options?: DecodeOp
   if (isHevcHeif(bytes)) return decodeHeic(bytes, source, maxPixels);
 
   const sniffed = sniffFormat(bytes);
-  if (sniffed.kind === 'unsupported') {
-    throw new ReconError(
-      ErrorCodes.UNSUPPORTED_FORMAT,
-      `${capitalise(source)} is ${sniffed.name}, which recon-daemon does not decode; supported formats: ${supportedFormatList()}`,
-      sniffed.hint ?? CONVERT_HINT(),
-      { format: sniffed.name },
-    );
-  }
-  if (sniffed.kind === 'unknown') {
-    throw new ReconError(
-      ErrorCodes.IMAGE_DECODE_FAILED,
-      `Could not decode ${source} (${fmt(bytes.byteLength)} bytes): it is ${sniffed.what}`,
-      `Pass a photo file (supported: ${supportedFormatList()}).`,
-      { bytes: bytes.byteLength },
-    );
-  }
+  refuseNonImage(sniffed, source, bytes.byteLength);
   const format = sniffed.format;
 
   // failOn 'error': refuse truncated data and decoder errors, but accept files libjpeg only warns about

@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { canonicalAlignment, DEFAULT_SIZE, MAX_SIZE, MIN_SIZE, toCrop } from './align.js';
 import { ErrorCodes, invalidOption, outputWriteError, ReconError, toReconError } from './errors.js';
+import { inputFile, readInput, type ReadInputOptions } from './decode.js';
 import { exportFace } from './export/index.js';
 import { renderOverlay } from './outputs/overlay.js';
 import { renderFaceImagesBeside, startMapsThread } from './outputs/face-images.js';
@@ -35,6 +36,8 @@ export interface FolderOptions extends Omit<ReconstructOptions, 'onProgress'> {
   force?: boolean;
   /** Quality threshold overrides (docs/quality.md). */
   quality?: Partial<QualityThresholds>;
+  /** How a photo given by path is read (decode.ts readInput: links refused, a folder it must be in). */
+  read?: Omit<ReadInputOptions, 'signal'>;
   onProgress?: (p: FolderProgress) => void;
 }
 
@@ -62,16 +65,19 @@ export function validateFolderOptions(o: FolderOptions): void {
 }
 
 export async function reconstructToFolder(engine: Engine, input: string | Uint8Array, dir: string, options: FolderOptions = {}): Promise<FolderResult> {
-  const source = typeof input === 'string' ? path.basename(input) : 'upload';
-  const { onProgress, outputs, size = DEFAULT_SIZE, detail, force = false, quality: thresholds, ...engineOptions } = options;
+  const file = inputFile(input);
+  const source = file !== undefined ? path.basename(file) : 'upload';
+  const { onProgress, outputs, size = DEFAULT_SIZE, detail, force = false, quality: thresholds, read, ...engineOptions } = options;
   try {
     validateFolderOptions(options);
     const want = new Set<OutputKind>(outputs ?? OUTPUT_KINDS);
     // Boots while the engine runs, the first time (face-images.ts).
     const mapKinds = MAP_KINDS.filter((k) => want.has(k));
     if (mapKinds.length) startMapsThread();
+    // Read here, bounded and cancellable (readInput); the bytes keep the file's name for the engine's messages.
+    const photo = typeof input === 'string' ? await readInput(input, { ...read, signal: engineOptions.signal }) : input;
     // The engine's stages take the first 60 % of the progress bar; outputs the rest.
-    const r = await engine.reconstruct(input, { ...engineOptions, onProgress: (p) => onProgress?.({ stage: p.stage, fraction: p.fraction * 0.6 }) });
+    const r = await engine.reconstruct(photo, { ...engineOptions, onProgress: (p) => onProgress?.({ stage: p.stage, fraction: p.fraction * 0.6 }) });
     if (!r.faces.length) {
       throw new ReconError(ErrorCodes.NO_FACE, `No face found in ${source}`, NO_FACE_HINT);
     }

@@ -168,7 +168,8 @@ export class WatchService {
         const abs = w.pending[0];
         let job: Job;
         try {
-          job = this.o.jobs.submit(w.info.clientId, { path: abs }, w.info.options);
+          // Whoever can write the watched folder can plant links there: read only files really inside it.
+          job = this.o.jobs.submit(w.info.clientId, { path: abs, noFollow: true, within: w.info.path }, w.info.options);
         } catch (e) {
           const code = e instanceof RpcError ? e.data.code : 'INTERNAL_ERROR';
           if (code === 'SERVER_BUSY') {

@@ -3,7 +3,11 @@ import type { ReconstructOptions } from '../rpc/protocol.js';
 import type { EngineErrorJson } from '../rpc/errors.js';
 import type { JobCompletedResult } from '../rpc/protocol.js';
 
-export type WorkerInput = { path: string } | { data: Uint8Array };
+/**
+ * A photo by path or as bytes. `noFollow` / `within`: files from a watched folder, where anyone who can write
+ * the folder could plant a link; such a path is refused if it is a link or leads outside `within`.
+ */
+export type WorkerInput = { path: string; noFollow?: boolean; within?: string } | { data: Uint8Array };
 
 /** Main → worker. */
 export type ToWorker =

@@ -1,13 +1,16 @@
 // A worker thread: loads the models once, then reconstructs one job at a time into its folder. Inference and
 // image work happen here, never on the daemon's event loop. A cancel message aborts the running job at the
-// engine's next stage boundary.
+// engine's next stage boundary (or between pieces of the file read); the pool terminates a worker that does
+// not stop soon enough. Each job's folder is created here, new and private (0700): a folder or link already
+// in its place fails the job rather than being written through.
 import fs from 'node:fs';
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createEngine, type Engine } from '../recon/reconstruct.js';
 import { reconstructToFolder } from '../recon/folder.js';
 import { warmUp } from '../recon/warmup.js';
-import { toReconError } from '../recon/errors.js';
+import { ErrorCodes, ReconError, toReconError } from '../recon/errors.js';
+import { makeDirSync } from '../util/fs.js';
 import type { JobCompletedResult, Pose } from '../rpc/protocol.js';
 import type { FromWorker, ToWorker, WorkerData } from './worker-messages.js';
 
@@ -33,12 +36,31 @@ function summarise(dir: string, files: Record<string, string>, result: Record<st
   };
 }
 
+/** The job's folder, new and private; anything already at its path (a planted link) fails the job. */
+function createJobFolder(dir: string): void {
+  try {
+    makeDirSync(path.dirname(dir), 0o700);
+    fs.mkdirSync(dir, { mode: 0o700 });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ReconError(
+      ErrorCodes.OUTPUT_NOT_WRITABLE,
+      code === 'EEXIST' ? `The job folder ${dir} already exists; it is not written through` : `Cannot create the job folder ${dir}: ${code ?? String(e)}`,
+      'Check the output root: nothing but the daemon should create folders there.',
+      { dir },
+    );
+  }
+}
+
 async function run(engine: Engine, msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
   const controller = new AbortController();
   running.set(msg.jobId, controller);
   try {
+    createJobFolder(msg.dir);
     const input = 'path' in msg.input ? msg.input.path : msg.input.data;
+    const read = 'path' in msg.input ? { noFollow: msg.input.noFollow, within: msg.input.within } : undefined;
     const r = await reconstructToFolder(engine, input, msg.dir, {
+      read,
       ...msg.options,
       signal: controller.signal,
       onProgress: (p) => post({ type: 'progress', jobId: msg.jobId, stage: p.stage, fraction: p.fraction }),
