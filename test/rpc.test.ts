@@ -25,9 +25,17 @@ describe('protocol table', () => {
     expect(PROTOCOL_VERSION).toMatch(/^\d+\.\d+$/);
   });
 
-  it('recognises absolute paths on POSIX and Windows only', () => {
-    for (const p of ['/a/b.jpg', 'C:\\x\\y.png', 'd:/x.png', '\\\\server\\share\\a.jpg']) expect(isAbsolutePath(p)).toBe(true);
-    for (const p of ['a.jpg', './a.jpg', '../a.jpg', 'C:a.jpg', '']) expect(isAbsolutePath(p)).toBe(false);
+  it('recognises absolute paths of the daemon\'s own system only (a Windows path on Linux is relative there)', () => {
+    for (const p of ['C:\\x\\y.png', 'd:/x.png', '\\\\server\\share\\a.jpg']) {
+      expect(isAbsolutePath(p, 'win32')).toBe(true);
+      expect(isAbsolutePath(p, 'linux')).toBe(false);
+    }
+    expect(isAbsolutePath('/a/b.jpg', 'linux')).toBe(true);
+    expect(isAbsolutePath('/a/b.jpg', 'darwin')).toBe(true);
+    for (const p of ['a.jpg', './a.jpg', '../a.jpg', 'C:a.jpg', '']) {
+      expect(isAbsolutePath(p, 'linux')).toBe(false);
+      expect(isAbsolutePath(p, 'win32')).toBe(false);
+    }
   });
 });
 

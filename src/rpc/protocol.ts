@@ -46,9 +46,18 @@ const int = (what: string, min: number, max: number) =>
 const num = (what: string, min: number, max: number) => z.number(exp(what)).min(min, exp(what)).max(max, exp(what));
 const obj = <S extends z.core.$ZodLooseShape>(shape: S, what = 'an object') => z.strictObject(shape, exp(what));
 
-/** POSIX `/…`, Windows `C:\…` / `C:/…` or UNC `\\…`. Relative paths mean nothing to a daemon with another cwd. */
-export function isAbsolutePath(p: string): boolean {
-  return p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\');
+function hostPlatform(): string {
+  return typeof process !== 'undefined' && typeof process.platform === 'string' ? process.platform : 'linux';
+}
+
+/**
+ * An absolute path on the daemon's own system: `/…` on POSIX; `C:\…`, `C:/…` or UNC `\\…` on Windows.
+ * Relative paths mean nothing to a daemon with another cwd, and a Windows path on Linux is one of them (it
+ * would resolve against the daemon's working directory).
+ */
+export function isAbsolutePath(p: string, platform: string = hostPlatform()): boolean {
+  if (platform === 'win32') return /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\');
+  return p.startsWith('/');
 }
 
 /** Job ids are folder names under the output root: letters, digits, `-`, `_`. */
@@ -150,7 +159,7 @@ const ReconstructParams = obj({
         .string(exp('an absolute file path'))
         .min(1, exp('an absolute file path'))
         .max(4096, exp('an absolute file path'))
-        .refine(isAbsolutePath, exp('an absolute file path'))
+        .refine((p) => isAbsolutePath(p), exp('an absolute file path'))
         .optional(),
       data: z.base64(exp('base64-encoded image bytes')).min(1, exp('base64-encoded image bytes')).optional(),
     },
@@ -476,7 +485,7 @@ const WatchAddParams = obj({
     .string(exp('an absolute folder path'))
     .min(1, exp('an absolute folder path'))
     .max(4096, exp('an absolute folder path'))
-    .refine(isAbsolutePath, exp('an absolute folder path')),
+    .refine((p) => isAbsolutePath(p), exp('an absolute folder path')),
   /** Sub-folders too (default true). */
   recursive: z.boolean(exp('a boolean')).optional(),
   /** Also reconstruct the photos already in the folder (default false: only new ones). */
