@@ -83,7 +83,11 @@ async function exportPly(result, outDir) {
   const write = async (/** @type {string} */ name, /** @type {string | undefined} */ data) => {
     if (data === undefined) return;
     const file = path.join(outDir, name);
-    await fs.writeFile(file, data);
+    // 'wx': a new file only; a link planted under the name is never written through.
+    await fs.writeFile(file, data, { flag: 'wx' }).catch((/** @type {NodeJS.ErrnoException} */ e) => {
+      if (e.code === 'EEXIST') throw new Error(`ply: ${name} already exists in the job folder; it is not overwritten`);
+      throw e;
+    });
     written.push(file);
   };
   if (result.files.result) await write('points.ply', await pointsPly(result.files.result));

@@ -1,5 +1,6 @@
 // Atomic file writes: write a temporary sibling, then rename over the target, so a reader (or a rerun
 // after a crash) sees either the old file or the complete new one, never a torn write.
+import { randomBytes } from 'node:crypto';
 import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -50,9 +51,12 @@ export async function makeDir(dir: string, mode?: number): Promise<void> {
   }
 }
 
-/** A temporary sibling name no other thread or process writing the same folder can pick. */
+/**
+ * A temporary sibling name no other thread or process writing the same folder can pick, nor anyone guess (a
+ * link planted under a guessed name would be written through; the writes also refuse existing names).
+ */
 function tempName(file: string): string {
-  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${threadId}.${counter++}.tmp`);
+  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${threadId}.${counter++}.${randomBytes(4).toString('hex')}.tmp`);
 }
 
 /** `dirExists`: the caller made the folder already (saves a mkdir per file when writing many). */
@@ -60,7 +64,8 @@ export async function writeFileAtomic(file: string, data: Uint8Array | string, o
   if (!options.dirExists) await makeDir(path.dirname(file));
   const tmp = tempName(file);
   try {
-    await fs.writeFile(tmp, data);
+    // 'wx': a new file, never an existing one or a link planted under the (guessable) temporary name.
+    await fs.writeFile(tmp, data, { flag: 'wx' });
     await fs.rename(tmp, file);
   } catch (e) {
     await fs.rm(tmp, { force: true });
@@ -77,7 +82,7 @@ export function writeFileAtomicSync(file: string, data: Uint8Array | string, opt
   if (!options.dirExists) makeDirSync(path.dirname(file));
   const tmp = tempName(file);
   try {
-    fsSync.writeFileSync(tmp, data);
+    fsSync.writeFileSync(tmp, data, { flag: 'wx' });
     fsSync.renameSync(tmp, file);
   } catch (e) {
     fsSync.rmSync(tmp, { force: true });
