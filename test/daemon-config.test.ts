@@ -9,7 +9,7 @@ import { ConfigError, DEFAULT_PORT, resolveConfig } from '../src/server/config.j
 import { claimPidFile, AlreadyRunningError } from '../src/server/discovery.js';
 import { checkUpgrade, type GuardOptions } from '../src/server/guard.js';
 import { daemonPaths } from '../src/server/paths.js';
-import { resolveJobFile } from '../src/server/result-files.js';
+import { readJobFile } from '../src/server/result-files.js';
 import { ensureToken, tokensEqual } from '../src/server/token.js';
 
 const tmp: string[] = [];
@@ -148,11 +148,22 @@ describe('result.read path check', () => {
     fs.writeFileSync(path.join(dir, 'sub', 'a.png'), 'x');
     fs.writeFileSync(path.join(root, 'secret'), 's');
     fs.symlinkSync(path.join(root, 'secret'), path.join(dir, 'link'));
-    expect((await resolveJobFile(dir, 'job1', 'result.json', 100)).size).toBe(2);
-    expect((await resolveJobFile(dir, 'job1', 'sub/a.png', 100)).file).toBe(fs.realpathSync(path.join(dir, 'sub', 'a.png')));
-    for (const bad of ['../secret', '/etc/passwd', 'sub/../../secret', 'link', 'sub', 'sub\\..\\..\\secret', 'missing.png']) {
-      await expect(resolveJobFile(dir, 'job1', bad, 100)).rejects.toMatchObject({ code: -32005, data: { code: 'PATH_NOT_ALLOWED' } });
+    const admit = () => undefined;
+    expect((await readJobFile(root, 'job1', 'result.json', 100, admit)).size).toBe(2);
+    expect((await readJobFile(root, 'job1', 'sub/a.png', 100, admit)).bytes.toString()).toBe('x');
+    for (const bad of ['../secret', '/etc/passwd', 'C:/secret', 'sub/../../secret', 'link', 'sub', 'sub\\..\\..\\secret', 'missing.png']) {
+      await expect(readJobFile(root, 'job1', bad, 100, admit)).rejects.toMatchObject({ code: -32005, data: { code: 'PATH_NOT_ALLOWED' } });
     }
-    await expect(resolveJobFile(dir, 'job1', 'result.json', 1)).rejects.toMatchObject({ data: { code: 'FILE_TOO_LARGE' } });
+    await expect(readJobFile(root, 'job1', 'result.json', 1, admit)).rejects.toMatchObject({ data: { code: 'FILE_TOO_LARGE' } });
+    await expect(readJobFile(root, 'nojob', 'result.json', 100, admit)).rejects.toMatchObject({ data: { code: 'JOB_NOT_FOUND' } });
+    // A link planted in the output root in place of a job folder is not a job folder.
+    fs.symlinkSync(root, path.join(root, 'planted'));
+    await expect(readJobFile(root, 'planted', 'secret', 100, admit)).rejects.toMatchObject({ data: { code: 'PATH_NOT_ALLOWED' } });
+    // admit() is asked with the size before any byte is read, and may refuse.
+    await expect(
+      readJobFile(root, 'job1', 'result.json', 100, (n) => {
+        throw new Error(`no room for ${n}`);
+      }),
+    ).rejects.toThrow('no room for 2');
   });
 });

@@ -2,6 +2,8 @@
 // connection, the dispatcher, the job manager and the worker pool. Job notifications go to the client that
 // asked and to subscribers. shutdown() is the single way down: stop taking work, tell clients, let running
 // jobs finish within the grace period (then cancel them), close connections, stop the workers.
+// The limits that keep one socket or client from taking it down are in limits.ts, applied by connections.ts
+// (sockets and slots), session.ts (per-client flow), frame-reader.ts and dispatcher.ts (frames and replies).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -13,6 +15,10 @@ import { Dispatcher } from './dispatcher.js';
 import { checkUpgrade, hostAllowed, type GuardOptions } from './guard.js';
 import { createWebHandler } from './http.js';
 import { WebAuth } from './web-auth.js';
+import { pickEvictable, PendingSockets } from './connections.js';
+import { FrameReader } from './frame-reader.js';
+import { errorItem, type DecodedFrame } from './frames.js';
+import { LIMITS } from './limits.js';
 import { createHandlers } from './handlers.js';
 import { JobManager, type Job, type JobNotification } from './jobs.js';
 import type { Logger } from './log.js';
@@ -60,7 +66,19 @@ export class Daemon {
   private readonly dispatcher: Dispatcher;
   private queueConsumer: DaemonQueueConsumer | undefined;
   private readonly web: WebAuth;
+  private readonly frames = new FrameReader({ ...LIMITS, offThreadBytes: LIMITS.offThreadFrameBytes });
+  private readonly pending = new PendingSockets(LIMITS);
+  /** Per client, the frame dispatched last: frames are dispatched in arrival order. */
+  private readonly dispatchTail = new WeakMap<Session, Promise<void>>();
   private readonly startedAt = Date.now();
+  /** Cuts off clients that stopped reading (Session.stalled). */
+  private readonly sweep = setInterval(() => {
+    for (const s of this.sessions.values()) {
+      if (!s.stalled()) continue;
+      this.o.log.warn('client stopped reading its replies; disconnecting it', { clientId: s.clientId, unreadBytes: s.unreadBytes });
+      s.terminate();
+    }
+  }, 1000).unref();
   private port = 0;
   private stopping: Promise<void> | undefined;
   private resolveStopped!: () => void;
@@ -69,11 +87,12 @@ export class Daemon {
 
   private constructor(private readonly o: DaemonOptions) {
     const { settings, log } = o;
-    this.pool = new WorkerPool(settings.workers, () => this.jobs.pump(), log);
+    this.pool = new WorkerPool(settings.workers, () => this.jobs.pump(), log, 1, LIMITS.cancelGraceMs);
     this.jobs = new JobManager({
       pool: this.pool,
       outputRoot: settings.outputRoot,
       maxQueue: settings.maxQueue,
+      maxQueuePerClient: Math.max(1, Math.floor(settings.maxQueue * LIMITS.queueShare)),
       log,
       // Plugin exporters run between a job's end and its job.completed (src/plugins/service.ts).
       notify: (job, n) => this.plugins.onJobNotification(job, n, (m) => this.route(job, m)),
@@ -115,18 +134,28 @@ export class Daemon {
         ...(o.queue ? { queueConsumer: () => this.queueConsumer!.status() } : {}),
       }),
       log,
+      {
+        limits: LIMITS,
+        roomOverall: (bytes) => {
+          let held = 0;
+          for (const s of this.sessions.values()) held += s.heldBytes;
+          return held + bytes <= LIMITS.maxUnreadBytesTotal;
+        },
+      },
     );
-    // Plain HTTP is the daemon's own page (http.ts), behind the browser login (web-auth.ts).
+    // Plain HTTP is the daemon's own page (http.ts), behind the browser login (web-auth.ts). Header timeouts
+    // are checked every second (Node's default is every 30 s); connections.ts bounds the sockets.
     this.web = new WebAuth(o.token, () => this.port);
     this.http = http.createServer(
+      { connectionsCheckingInterval: 1000 },
       createWebHandler({
         auth: this.web,
         log,
         outputRoot: settings.outputRoot,
-        jobDir: (id) => this.jobs.get(id)?.dir,
         hostAllowed: (h) => hostAllowed(h, this.guardOptions()),
       }),
     );
+    this.pending.attach(this.http);
     // No compression: loopback does not need it, and inflating client frames is a memory risk.
     this.wss = new WebSocketServer({ noServer: true, maxPayload: settings.maxPayload, perMessageDeflate: false });
     this.http.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
@@ -176,10 +205,8 @@ export class Daemon {
 
   private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => undefined);
+    // A refused socket stays counted as pending (its timeout still runs) until it has closed.
     if (this.stopping) return refuse(socket, 503, RpcError.of('SHUTTING_DOWN', 'The daemon is shutting down'));
-    if (this.sessions.size >= this.o.settings.maxConnections) {
-      return refuse(socket, 503, RpcError.of('SERVER_BUSY', `Too many connections (${this.o.settings.maxConnections})`, { hint: 'Close idle clients or raise maxConnections in config.json.' }));
-    }
     // The page's cookie (web-auth.ts) when it carries one, else the bearer-token rules.
     const opts = this.guardOptions();
     const verdict = this.web.checkUpgrade(req, (h) => hostAllowed(h, opts)) ?? checkUpgrade(req, opts);
@@ -187,6 +214,10 @@ export class Daemon {
       this.o.log.warn('connection refused', { code: verdict.error.data.code, remote: req.socket.remoteAddress, origin: req.headers.origin });
       return refuse(socket, verdict.status, verdict.error);
     }
+    if (this.sessions.size >= this.o.settings.maxConnections && !this.makeRoom()) {
+      return refuse(socket, 503, RpcError.of('SERVER_BUSY', `Too many connections (${this.o.settings.maxConnections})`, { hint: 'Close idle clients or raise maxConnections in config.json.' }));
+    }
+    this.pending.release(socket);
     this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws));
   }
 
@@ -194,29 +225,58 @@ export class Daemon {
     return { token: this.o.token, host: this.o.settings.host, port: () => this.port, allowedOrigins: this.o.settings.allowedOrigins };
   }
 
+  /** Every slot is taken: close the connection quiet the longest, if one qualifies (connections.ts). */
+  private makeRoom(): boolean {
+    const victim = pickEvictable(this.sessions.values(), Date.now(), LIMITS.evictQuietMs, (id) => this.jobs.hasActiveJobs(id));
+    if (!victim) return false;
+    this.o.log.info('closing the quietest connection to make room', { clientId: victim.clientId, quietMs: Date.now() - victim.lastFrameAt });
+    this.sessions.delete(victim.clientId);
+    victim.close(1013, 'the daemon is full and this connection was the quietest; reconnect when needed');
+    // A peer that does not answer the close handshake is cut off.
+    setTimeout(() => victim.terminate(), 1000).unref();
+    return true;
+  }
+
   private onConnection(ws: WebSocket): void {
-    const session = new Session(ws);
+    const session = new Session(ws, LIMITS);
     this.sessions.set(session.clientId, session);
     this.o.log.debug('client connected', { clientId: session.clientId });
-    ws.on('message', (data: RawData, isBinary: boolean) => void this.onMessage(session, data, isBinary));
+    const initTimer = setTimeout(() => {
+      if (!session.initialized) session.close(1008, `initialize was not sent within ${LIMITS.initializeTimeoutMs} ms`);
+    }, LIMITS.initializeTimeoutMs);
+    ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(session, data, isBinary));
     // Oversized frames (1009) and protocol errors land here; ws closes that socket, others are unaffected.
     ws.on('error', (e) => this.o.log.warn('client connection error', { clientId: session.clientId, error: e.message }));
     ws.on('close', () => {
-      this.sessions.delete(session.clientId);
+      clearTimeout(initTimer);
+      if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
       this.watches.onSessionClosed(session.clientId);
       this.o.log.debug('client disconnected', { clientId: session.clientId });
     });
   }
 
-  private async onMessage(session: Session, data: RawData, isBinary: boolean): Promise<void> {
+  /** One frame: parsed (off the event loop when big), then dispatched in arrival order. Never throws. */
+  private onMessage(session: Session, data: RawData, isBinary: boolean): void {
+    session.frameStarted();
+    let decoded: Promise<DecodedFrame>;
     if (isBinary) {
-      const e = RpcError.of('INVALID_REQUEST', 'Invalid Request: expected a text frame, received a binary frame');
-      session.send({ jsonrpc: '2.0', id: null, error: e.toObject() });
-      return;
+      decoded = Promise.resolve({ batch: false, items: [errorItem(null, 'INVALID_REQUEST', 'Invalid Request: expected a text frame, received a binary frame')], uploads: new Map() });
+    } else {
+      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+      decoded = this.frames.read(buf);
     }
-    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data).toString('utf8');
-    const reply = await this.dispatcher.handle(text, session);
-    if (reply !== null) session.sendText(reply);
+    const previous = this.dispatchTail.get(session) ?? Promise.resolve();
+    const dispatched = Promise.all([decoded, previous]).then(([frame]) => {
+      // Not awaited: a slow handler (result.read) does not hold back the client's next frame.
+      void this.dispatcher.handle(frame, session).finally(() => session.frameDone());
+    });
+    this.dispatchTail.set(
+      session,
+      dispatched.catch((e: unknown) => {
+        session.frameDone();
+        this.o.log.error('frame could not be dispatched', { clientId: session.clientId, error: e instanceof Error ? e.message : String(e) });
+      }),
+    );
   }
 
   /** A job's notification goes to its client and to every other client subscribed to that event. */
@@ -250,6 +310,7 @@ export class Daemon {
   private async doShutdown(reason: string, graceMs: number): Promise<void> {
     const { log } = this.o;
     log.info('shutting down', { reason, graceMs });
+    clearInterval(this.sweep);
     this.http.close(); // no new connections
     for (const s of this.sessions.values()) if (s.initialized) s.notify(DaemonShuttingDown.method, { reason, graceMs });
     await this.watches.dispose(); // no new photos from watched folders
@@ -268,6 +329,7 @@ export class Daemon {
     await new Promise((r) => setTimeout(r, 200));
     for (const s of this.sessions.values()) s.terminate();
     this.wss.close();
+    await this.frames.close();
     this.http.closeAllConnections();
     log.info('stopped');
   }

@@ -1,7 +1,5 @@
 // The method implementations. Params arrive validated (dispatcher.ts); each handler does one thing and
 // throws RpcError for anything the client should hear about.
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import { RpcError } from '../rpc/errors.js';
 import {
   Notifications,
@@ -13,6 +11,7 @@ import {
   type QueueConsumerStatus,
 } from '../rpc/protocol.js';
 import { MAX_READ_BYTES, type Settings } from './config.js';
+import { LIMITS } from './limits.js';
 import type { Handlers } from './dispatcher.js';
 import type { JobManager } from './jobs.js';
 import type { WorkerPool } from './pool.js';
@@ -20,7 +19,7 @@ import type { Session } from './session.js';
 import type { WatchService } from './watch.js';
 import type { PluginService } from '../plugins/service.js';
 import type { WorkerInput } from './worker-messages.js';
-import { resolveJobFile } from './result-files.js';
+import { readJobFile } from './result-files.js';
 
 export interface HandlerContext {
   settings: Settings;
@@ -90,7 +89,7 @@ export function createHandlers(ctx: HandlerContext): Handlers {
   return {
     initialize: (p, session) => initialize(ctx, p, session),
 
-    'recon.reconstruct': (p, session) => {
+    'recon.reconstruct': (p, session, frame) => {
       // Exporters are plugins' work after the job, not the engine's: checked now, run by the plugin service.
       const { exporters, ...options } = { ...p.options };
       if (exporters?.length) ctx.plugins.checkExporters(exporters);
@@ -102,8 +101,10 @@ export function createHandlers(ctx: HandlerContext): Handlers {
         });
       }
       options.maxPixels ??= limit;
-      // Decoded into a buffer of its own, so it can be handed to the worker thread without a copy.
-      const input: WorkerInput = p.image.path !== undefined ? { path: p.image.path } : { data: new Uint8Array(Buffer.from(p.image.data!, 'base64')) };
+      // Bytes in a buffer of their own, so they can be handed to the worker thread without a copy: decoded by
+      // the frame thread for big frames (frames.ts), here for small ones.
+      const input: WorkerInput =
+        p.image.path !== undefined ? { path: p.image.path } : { data: frame.takeUpload(p.image.data!) ?? new Uint8Array(Buffer.from(p.image.data!, 'base64')) };
       const job = ctx.jobs.submit(session.clientId, input, options);
       ctx.plugins.trackJob(job.id, exporters);
       return { jobId: job.id };
@@ -113,16 +114,27 @@ export function createHandlers(ctx: HandlerContext): Handlers {
 
     'jobs.list': (p, session) => ({ jobs: ctx.jobs.list(p.all ? undefined : session.clientId) }),
 
-    'result.read': async (p) => {
+    'result.read': async (p, session, frame) => {
       // Jobs from before a restart are still readable: their folder is the jobId under the output root.
-      const dir = ctx.jobs.get(p.jobId)?.dir ?? path.join(ctx.settings.outputRoot, p.jobId);
-      try {
-        await fs.access(dir);
-      } catch {
-        throw RpcError.of('JOB_NOT_FOUND', `No job with id ${JSON.stringify(p.jobId)}`, { jobId: p.jobId });
-      }
-      const { file, size } = await resolveJobFile(dir, p.jobId, p.path, MAX_READ_BYTES);
-      const bytes = await fs.readFile(file);
+      const { size, bytes } = await readJobFile(ctx.settings.outputRoot, p.jobId, p.path, MAX_READ_BYTES, (n) => {
+        const refused = frame.reserveRead(n);
+        if (refused === 'frame') {
+          throw RpcError.of('REQUEST_FAILED', `${p.path} is ${n} bytes, more than this frame may still return (result.read returns at most ${LIMITS.maxReadBytesPerFrame} bytes per frame)`, {
+            code: 'REPLY_TOO_LARGE',
+            hint: 'Read big files one per frame instead of in one batch.',
+          });
+        }
+        if (refused === 'daemon') {
+          throw RpcError.of('SERVER_BUSY', 'Clients have too many result.read replies they have not read yet', {
+            hint: 'Try again in a moment.',
+          });
+        }
+        if (refused === 'client') {
+          throw RpcError.of('SERVER_BUSY', `This connection has ${session.unreadBytes} bytes of replies it has not read yet`, {
+            hint: 'Read the replies already sent before asking for more files.',
+          });
+        }
+      });
       return { jobId: p.jobId, path: p.path, size, data: bytes.toString('base64') };
     },
 

@@ -16,7 +16,7 @@ import { RpcError } from '../rpc/errors.js';
 import { JOB_ID_PATTERN } from '../rpc/protocol.js';
 import { compiledScript } from '../util/compiled-script.js';
 import type { Logger } from './log.js';
-import { resolveJobFile } from './result-files.js';
+import { openJobFile, realJobDir, type OpenedJobFile } from './result-files.js';
 import type { WebAuth } from './web-auth.js';
 
 /** Job files served over HTTP are streamed, so their limit is far above result.read's. */
@@ -73,9 +73,8 @@ export function mimeType(file: string): string {
 export interface WebServerOptions {
   auth: WebAuth;
   log: Logger;
+  /** Job folders are <outputRoot>/<jobId> (result-files.ts checks each is a real folder there). */
   outputRoot: string;
-  /** The job's folder when the daemon still knows the job (else <outputRoot>/<jobId>). */
-  jobDir: (jobId: string) => string | undefined;
   /** Does this Host header name the daemon (guard.ts: no DNS rebinding)? */
   hostAllowed: (host: string) => boolean;
   /** dist/web; found beside the compiled daemon by default. */
@@ -149,11 +148,10 @@ export function createWebHandler(o: WebServerOptions): (req: http.IncomingMessag
     if (job) {
       const jobId = decode(job[1]);
       if (jobId === undefined || !JOB_ID_PATTERN.test(jobId)) return send(res, 404, '404 Not Found: no such job\n');
-      const dir = o.jobDir(jobId) ?? path.join(o.outputRoot, jobId);
-      if (job[2] === '.zip') return sendZip(res, dir, jobId);
+      if (job[2] === '.zip') return sendZip(res, jobId);
       const rel = decode(job[3]);
       if (rel === undefined) return send(res, 404, '404 Not Found\n');
-      return sendJobFile(res, dir, jobId, rel);
+      return sendJobFile(res, jobId, rel);
     }
     const file = assetFiles().get(p);
     if (!file) {
@@ -178,21 +176,39 @@ export function createWebHandler(o: WebServerOptions): (req: http.IncomingMessag
     });
   }
 
-  async function sendJobFile(res: Res, dir: string, jobId: string, rel: string): Promise<void> {
+  /** A job file, from the descriptor openJobFile checked (the same checks as result.read), to its size. */
+  async function sendJobFile(res: Res, jobId: string, rel: string): Promise<void> {
+    let opened: OpenedJobFile;
     try {
-      await fsp.access(dir);
-      const { file } = await resolveJobFile(dir, jobId, rel, MAX_FILE_BYTES);
-      return await sendFile(res, file);
+      opened = await openJobFile(o.outputRoot, jobId, rel, MAX_FILE_BYTES);
     } catch (e) {
       if (e instanceof RpcError) return send(res, 404, `404 Not Found: ${e.message}\n`);
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return send(res, 404, '404 Not Found: no such job\n');
       throw e;
     }
+    const { handle, size } = opened;
+    res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': mimeType(rel), 'Content-Length': String(size) });
+    if (res.req.method === 'HEAD' || size === 0) {
+      await handle.close();
+      return void res.end();
+    }
+    await new Promise<void>((resolve) => {
+      handle
+        .createReadStream({ start: 0, end: size - 1 })
+        .on('error', () => {
+          res.destroy();
+          resolve();
+        })
+        .on('close', resolve)
+        .pipe(res);
+    });
   }
 
-  async function sendZip(res: Res, dir: string, jobId: string): Promise<void> {
+  async function sendZip(res: Res, jobId: string): Promise<void> {
+    let dir: string;
     let entries: string[];
     try {
+      // Never a link planted in the output root in place of a job folder.
+      dir = await realJobDir(o.outputRoot, jobId);
       entries = await listFiles(dir);
     } catch {
       return send(res, 404, '404 Not Found: no such job\n');
@@ -200,7 +216,19 @@ export function createWebHandler(o: WebServerOptions): (req: http.IncomingMessag
     const files: Zippable = {};
     let total = 0;
     for (const rel of entries) {
-      const data = await fsp.readFile(path.join(dir, rel));
+      let data: Buffer;
+      try {
+        // O_NOFOLLOW: a file swapped for a link after the listing is skipped, not followed.
+        const h = await fsp.open(path.join(dir, rel), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+        try {
+          if (!(await h.stat()).isFile()) continue;
+          data = await h.readFile();
+        } finally {
+          await h.close();
+        }
+      } catch {
+        continue;
+      }
       total += data.byteLength;
       if (total > MAX_ZIP_BYTES) return send(res, 413, `413 Payload Too Large: the job folder holds more than ${MAX_ZIP_BYTES} bytes; copy it from ${dir}\n`);
       // PNG and GLB are compressed already: stored; text (OBJ, JSON) is deflated.

@@ -49,6 +49,8 @@ export interface JobManagerOptions {
   pool: WorkerPool;
   outputRoot: string;
   maxQueue: number;
+  /** Jobs one client may have waiting; default maxQueue (no share). */
+  maxQueuePerClient?: number;
   log: Logger;
   notify: (job: Job, n: JobNotification) => void;
   /** Finished jobs remembered for jobs.list / job.cancel answers. */
@@ -68,6 +70,11 @@ export class JobManager {
   private readonly jobs = new Map<string, Job>();
   private readonly queue: Job[] = [];
   private readonly counts = { completed: 0, failed: 0, cancelled: 0 };
+  /** Queued or running jobs per client. */
+  private readonly active = new Map<string, { queued: number; running: number }>();
+  /** When each client last had a job started (a counter), for round-robin starts. */
+  private readonly lastStart = new Map<string, number>();
+  private starts = 0;
   private accepting = true;
 
   constructor(private readonly o: JobManagerOptions) {}
@@ -79,6 +86,15 @@ export class JobManager {
       throw RpcError.of('SERVER_BUSY', `The job queue is full (${waiting} of ${this.o.maxQueue} jobs waiting)`, {
         queued: waiting,
         maxQueue: this.o.maxQueue,
+      });
+    }
+    const share = this.o.maxQueuePerClient ?? this.o.maxQueue;
+    const mine = this.waitingOf(clientId);
+    if (mine >= share) {
+      throw RpcError.of('SERVER_BUSY', `This client already has ${mine} jobs waiting, its share of the queue (${share} of ${this.o.maxQueue})`, {
+        queued: mine,
+        maxQueuePerClient: share,
+        hint: 'Wait for a job.completed or job.failed notification before submitting more; other clients share the queue.',
       });
     }
     const bytes = 'data' in input ? input.data.byteLength : 0;
@@ -100,6 +116,7 @@ export class JobManager {
     };
     this.jobs.set(id, job);
     this.queue.push(job);
+    this.count(clientId).queued++;
     // After the current turn, so the client has its { jobId } answer before the first notification.
     setImmediate(() => {
       if (job.state === 'queued' && job.stage === undefined) this.progress(job, 'queued', 0);
@@ -112,6 +129,63 @@ export class JobManager {
   private waiting(): number {
     const s = this.o.pool.stats();
     return this.queue.length - (s.ready - s.busy);
+  }
+
+  /** A client's jobs that will still wait once idle workers have taken theirs. */
+  private waitingOf(clientId: string): number {
+    const s = this.o.pool.stats();
+    return Math.max(0, (this.active.get(clientId)?.queued ?? 0) - (s.ready - s.busy));
+  }
+
+  private count(clientId: string): { queued: number; running: number } {
+    let c = this.active.get(clientId);
+    if (!c) this.active.set(clientId, (c = { queued: 0, running: 0 }));
+    return c;
+  }
+
+  /** Whether a client has jobs queued or running (its connection still matters to them). */
+  hasActiveJobs(clientId: string): boolean {
+    const c = this.active.get(clientId);
+    return c !== undefined && c.queued + c.running > 0;
+  }
+
+  /** Leaves the queue: from queued to running, or to an end. */
+  private dequeued(job: Job, running: boolean): void {
+    const c = this.count(job.clientId);
+    c.queued--;
+    if (running) c.running++;
+    else if (c.queued + c.running === 0) this.forgetClient(job.clientId);
+  }
+
+  private ended(job: Job): void {
+    const c = this.count(job.clientId);
+    c.running--;
+    if (c.queued + c.running === 0) this.forgetClient(job.clientId);
+  }
+
+  /** A client with nothing queued or running: its next job is first in line again. */
+  private forgetClient(clientId: string): void {
+    this.active.delete(clientId);
+    this.lastStart.delete(clientId);
+  }
+
+  /** The next job to start: the oldest of the client whose last start is longest ago (round-robin). */
+  private nextIndex(): number {
+    let best = 0;
+    let bestStart = Infinity;
+    const seen = new Set<string>();
+    for (let i = 0; i < this.queue.length; i++) {
+      const c = this.queue[i].clientId;
+      if (seen.has(c)) continue;
+      seen.add(c);
+      const last = this.lastStart.get(c) ?? -1;
+      if (last < bestStart) {
+        bestStart = last;
+        best = i;
+      }
+      if (last === -1) break;
+    }
+    return best;
   }
 
   private queuedBytes(): number {
@@ -127,15 +201,22 @@ export class JobManager {
   /** Start queued jobs on idle workers, oldest first. */
   pump(): void {
     if (this.o.pool.broken && this.o.pool.startupError) {
-      for (const job of this.queue.splice(0)) this.fail(job, this.o.pool.startupError, false);
+      for (const job of this.queue.splice(0)) {
+        this.dequeued(job, false);
+        this.fail(job, this.o.pool.startupError, false);
+      }
       return;
     }
     while (this.queue.length) {
-      const job = this.queue[0];
+      const index = this.nextIndex();
+      const job = this.queue[index];
       const started = this.o.pool.tryRun({ jobId: job.id, input: job.input!, dir: job.dir, options: job.options }, {
         onStart: () => {
           // Every job reports "queued" first, even one started by an earlier job's pump in the same turn.
           if (job.stage === undefined) this.progress(job, 'queued', 0);
+          this.queue.splice(index, 1);
+          this.dequeued(job, true);
+          this.lastStart.set(job.clientId, this.starts++);
           job.state = 'running';
           job.startedAt = new Date();
           job.input = undefined;
@@ -146,7 +227,6 @@ export class JobManager {
         onFailed: (error, wroteResult) => this.fail(job, error, wroteResult),
       });
       if (!started) return;
-      this.queue.shift();
     }
   }
 
@@ -155,6 +235,7 @@ export class JobManager {
     if (!job) throw RpcError.of('JOB_NOT_FOUND', `No job with id ${JSON.stringify(jobId)}`, { jobId });
     if (job.state === 'queued') {
       this.queue.splice(this.queue.indexOf(job), 1);
+      this.dequeued(job, false);
       this.fail(job, { code: 'CANCELLED', message: 'The job was cancelled before it started', hint: 'Start it again if you still need it.' }, false);
       return { jobId, cancelled: true, state: job.state };
     }
@@ -170,6 +251,7 @@ export class JobManager {
   stopAccepting(): void {
     this.accepting = false;
     for (const job of this.queue.splice(0)) {
+      this.dequeued(job, false);
       this.fail(job, { code: 'CANCELLED', message: 'The daemon shut down before the job started', hint: 'Start the daemon and submit the job again.' }, false);
     }
   }
@@ -196,6 +278,7 @@ export class JobManager {
   }
 
   private complete(job: Job, result: JobCompletedParams['result']): void {
+    this.ended(job);
     job.state = 'completed';
     job.finishedAt = new Date();
     this.counts.completed++;
@@ -205,6 +288,7 @@ export class JobManager {
   }
 
   private fail(job: Job, engineError: EngineErrorJson, wroteResult: boolean): void {
+    if (job.state === 'running') this.ended(job);
     const err = fromEngineError(engineError);
     const cancelled = engineError.code === 'CANCELLED';
     job.state = cancelled ? 'cancelled' : 'failed';

@@ -1,6 +1,10 @@
 // A fixed pool of worker threads, one job per worker at a time. Each worker loads the models once. A worker
 // that dies mid-job fails that job (INTERNAL_ERROR) and is replaced; one that cannot load the models at all
-// makes the pool report that error for every job instead of respawning forever.
+// makes the pool report that error for every job instead of respawning forever. A cancelled job stops at the
+// engine's next check; a worker still on it after `cancelGraceMs` (inside one long native decode, which no
+// signal and not even Worker.terminate() interrupts) is retired: the job ends CANCELLED at once, a fresh
+// worker takes the slot, and the old thread is terminated and exits as soon as its native call returns. At
+// most `size` threads retire at a time; beyond that a slot waits for one to exit before it is refilled.
 import { Worker } from 'node:worker_threads';
 import { requiredScript } from '../util/compiled-script.js';
 import type { EngineErrorJson } from '../rpc/errors.js';
@@ -27,12 +31,18 @@ interface Slot {
   worker: Worker;
   state: 'starting' | 'idle' | 'busy' | 'dead';
   job?: { jobId: string; handlers: PoolJobHandlers };
+  /** Pending retirement of a cancelled job's worker. */
+  cancelTimer?: NodeJS.Timeout;
 }
 
 const MAX_RESPAWNS = 5;
 
 export class WorkerPool {
   private readonly slots: Slot[] = [];
+  /** Workers retired by cancel, still finishing a native call before they exit. */
+  private readonly retiring = new Set<Slot>();
+  /** Slot indices waiting for a retiring worker to exit before they are refilled. */
+  private readonly refill: number[] = [];
   private nextId = 0;
   private respawns = 0;
   private closing = false;
@@ -44,6 +54,7 @@ export class WorkerPool {
     private readonly onIdle: () => void,
     private readonly log: Logger,
     private readonly threads = 1,
+    private readonly cancelGraceMs = 1000,
   ) {
     for (let i = 0; i < size; i++) this.slots.push(this.spawn());
   }
@@ -77,6 +88,7 @@ export class WorkerPool {
     if (!job || job.jobId !== m.jobId) return;
     if (m.type === 'progress') job.handlers.onProgress(m.stage, m.fraction);
     else {
+      clearTimeout(slot.cancelTimer);
       slot.job = undefined;
       slot.state = 'idle';
       if (m.type === 'completed') job.handlers.onCompleted(m.result);
@@ -86,8 +98,15 @@ export class WorkerPool {
   }
 
   private onExit(slot: Slot, code: number): void {
+    if (this.retiring.delete(slot)) {
+      this.log.info('retired worker exited', { worker: slot.id });
+      const i = this.refill.shift();
+      if (i !== undefined && !this.closing) this.slots[i] = this.spawn();
+      return;
+    }
     const wasDead = slot.state === 'dead';
     slot.state = 'dead';
+    clearTimeout(slot.cancelTimer);
     const job = slot.job;
     slot.job = undefined;
     if (job) {
@@ -124,12 +143,35 @@ export class WorkerPool {
     return true;
   }
 
-  /** Ask the worker running this job to stop it; it answers with a failed (CANCELLED) or completed message. */
+  /**
+   * Ask the worker running this job to stop it; it answers with a failed (CANCELLED) or completed message, or
+   * is terminated after the grace period (the job then fails CANCELLED and a new worker starts).
+   */
   cancel(jobId: string): boolean {
     const slot = this.slots.find((s) => s.job?.jobId === jobId);
     if (!slot) return false;
     slot.worker.postMessage({ type: 'cancel', jobId } satisfies ToWorker);
+    slot.cancelTimer ??= setTimeout(() => {
+      if (slot.job?.jobId === jobId && slot.state === 'busy') this.retire(slot);
+    }, this.cancelGraceMs);
     return true;
+  }
+
+  /** End a cancelled job that is still running now, and give its slot a fresh worker. */
+  private retire(slot: Slot): void {
+    const job = slot.job!;
+    slot.job = undefined;
+    slot.state = 'dead';
+    this.retiring.add(slot);
+    const i = this.slots.indexOf(slot);
+    this.log.warn('cancelled job still running; retiring its worker', { worker: slot.id, jobId: job.jobId, graceMs: this.cancelGraceMs });
+    void slot.worker.terminate();
+    if (i >= 0) {
+      if (this.retiring.size <= this.size) this.slots[i] = this.spawn();
+      else this.refill.push(i);
+    }
+    job.handlers.onFailed({ code: 'CANCELLED', message: 'The job was cancelled while it ran', hint: 'Start it again if you still need it.' }, false);
+    this.onIdle();
   }
 
   /** True while no worker can ever run a job (all failed to load the models). */
@@ -158,6 +200,8 @@ export class WorkerPool {
 
   async close(): Promise<void> {
     this.closing = true;
+    // Retired threads end when their native call returns; the process exit ends them otherwise.
+    for (const s of this.retiring) s.worker.unref();
     await Promise.all(
       this.slots.map(async (s) => {
         if (s.state === 'dead') return;
