@@ -18,6 +18,10 @@ export const DEFAULT_MAX_QUEUE = 100;
 export const DEFAULT_MAX_CONNECTIONS = 64;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 export const DEFAULT_PLUGIN_TIMEOUT_MS = 10_000;
+/** Files and folders the daemon creates are private: 0700 folders, 0600 files (face photos, meshes, logs). */
+export const DEFAULT_UMASK = '077';
+/** The detached daemon's log is rotated past this size, keeping two older files (daemon.log.1, .2). */
+export const DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024;
 /** result.read refuses bigger files (the response is one frame). */
 export const MAX_READ_BYTES = 64 * 1024 * 1024;
 
@@ -37,6 +41,10 @@ export interface Settings {
   pluginDirs: string[];
   /** Budget of every call into a plugin (activate, command, exporter…) before it is stopped. */
   pluginTimeoutMs: number;
+  /** The daemon process's umask (octal digits): it decides the modes of every output folder and file. */
+  umask: string;
+  /** Size at which the log file is rotated. */
+  logMaxBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -68,6 +76,8 @@ const SettingsSchema = z.strictObject({
     exp('an array of absolute folder paths'),
   ),
   pluginTimeoutMs: int('integer 100–600000 (milliseconds)', 100, 600_000),
+  umask: z.string(exp('three octal digits like "077"')).regex(/^0?[0-7]{3}$/, exp('three octal digits like "077"')),
+  logMaxBytes: int('integer 65536–1073741824 (bytes)', 65_536, 1024 ** 3),
 });
 const PartialSettings = SettingsSchema.partial();
 export type PartialSettings = z.infer<typeof PartialSettings>;
@@ -87,6 +97,8 @@ export const ENV_VARS: Record<keyof Settings, string> = {
   shutdownGraceMs: 'RECON_DAEMON_SHUTDOWN_GRACE_MS',
   pluginDirs: 'RECON_DAEMON_PLUGIN_DIRS',
   pluginTimeoutMs: 'RECON_DAEMON_PLUGIN_TIMEOUT_MS',
+  umask: 'RECON_DAEMON_UMASK',
+  logMaxBytes: 'RECON_DAEMON_LOG_MAX_BYTES',
 };
 
 export function defaultSettings(paths: DaemonPaths): Settings {
@@ -104,6 +116,8 @@ export function defaultSettings(paths: DaemonPaths): Settings {
     shutdownGraceMs: DEFAULT_SHUTDOWN_GRACE_MS,
     pluginDirs: [],
     pluginTimeoutMs: DEFAULT_PLUGIN_TIMEOUT_MS,
+    umask: DEFAULT_UMASK,
+    logMaxBytes: DEFAULT_LOG_MAX_BYTES,
   };
 }
 
@@ -121,7 +135,7 @@ function readEnv(env: Env): PartialSettings {
   for (const [key, name] of Object.entries(ENV_VARS) as Array<[keyof Settings, string]>) {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
-    if (key === 'host' || key === 'outputRoot') values[key] = raw;
+    if (key === 'host' || key === 'outputRoot' || key === 'umask') values[key] = raw;
     else if (key === 'allowLan') values[key] = raw === '1' || raw === 'true' ? true : raw === '0' || raw === 'false' ? false : raw;
     else if (key === 'allowedOrigins') values[key] = raw.split(',').map((s) => s.trim()).filter(Boolean);
     else if (key === 'pluginDirs') values[key] = raw.split(path.delimiter).map((s) => s.trim()).filter(Boolean);

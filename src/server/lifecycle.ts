@@ -19,6 +19,7 @@ import {
   type DiscoveryInfo,
 } from './discovery.js';
 import { createLogger, type LogLevel } from './log.js';
+import { isSameFile, logRotation } from './log-file.js';
 import { PROTOCOL_VERSION } from '../rpc/protocol.js';
 import { daemonPaths, type DaemonPaths, type Env } from './paths.js';
 import { ensureToken } from './token.js';
@@ -66,7 +67,14 @@ function runningPid(paths: DaemonPaths): number | undefined {
 export async function runForeground(flags: StartFlags, env: Env = process.env): Promise<number> {
   const { settings, paths } = resolveConfig(flags, env);
   const queue = await queueOption(flags);
-  const log = createLogger(flags.logLevel ?? 'info');
+  // Everything the daemon and its workers and plugin host create is private to the user by default.
+  process.umask(parseInt(settings.umask, 8));
+  // Detached (`start`), stderr is the log file: rotate it past logMaxBytes (log-file.ts).
+  const rotate = isSameFile(2, paths.logFile) ? logRotation({ file: paths.logFile, fd: 2, maxBytes: settings.logMaxBytes }) : undefined;
+  const log = createLogger(flags.logLevel ?? 'info', (line) => {
+    process.stderr.write(line);
+    rotate?.();
+  });
   if (!isLoopbackHost(settings.host)) {
     const warning = `WARNING: listening on ${settings.host}: other machines on the network can reach this daemon (the token is still required).`;
     stderr(`${warning}\n`);
@@ -109,8 +117,19 @@ export async function runForeground(flags: StartFlags, env: Env = process.env): 
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // Every message handler is wrapped (dispatcher.ts); should a promise still reject unhandled, that is a bug
+  // to log, not a reason to drop every client and lose every queued job.
+  const onUnhandled = (e: unknown) => log.error('unhandled rejection (a bug; the daemon carries on)', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+  process.on('unhandledRejection', onUnhandled);
+  // Whatever ends the process, it leaves no discovery or pid file pointing at a dead daemon.
+  const onExit = () => {
+    removeDiscoveryIfOurs(paths.discoveryFile);
+    releasePid();
+  };
+  process.on('exit', onExit);
 
   await daemon.stopped;
+  process.off('unhandledRejection', onUnhandled);
   removeDiscoveryIfOurs(paths.discoveryFile);
   releasePid();
   process.off('SIGTERM', onSignal);

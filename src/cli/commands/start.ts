@@ -24,6 +24,8 @@ export function daemonOptions<T>(y: Argv<T>) {
     .option('plugin-timeout-ms', { type: 'number', describe: 'Budget of every call into a plugin before it is stopped (default 10000) [env RECON_DAEMON_PLUGIN_TIMEOUT_MS]' })
     .option('queue', { type: 'string', describe: 'Also take photos from this Redis queue of `batch --queue` (redis://host:6379/0, rediss:// for TLS; password in RECON_QUEUE_PASSWORD) with the daemon\'s workers (docs/cluster.md)' })
     .option('queue-name', { type: 'string', describe: 'Queue name within that Redis (default recon-batch)' })
+    .option('umask', { type: 'string', describe: 'The daemon\'s umask, octal (default 077: outputs are 0700 folders and 0600 files) [env RECON_DAEMON_UMASK]' })
+    .option('log-max-bytes', { type: 'number', describe: 'Rotate the log file past this size, keeping two older ones (default 10485760) [env RECON_DAEMON_LOG_MAX_BYTES]' })
     .option('log-level', { choices: ['debug', 'info', 'warn', 'error'] as const, describe: 'Log detail (default info)' })
     .option('start-timeout', { type: 'number', describe: 'Seconds to wait for a detached daemon to listen (default 60)' });
 }
@@ -49,6 +51,8 @@ export function startFlags(raw: Record<string, unknown>): StartFlags {
     // Repeatable: every --plugin-dir counts (not only the last), relative to where the command runs.
     pluginDirs: raw.pluginDir === undefined ? undefined : ([] as unknown[]).concat(raw.pluginDir).map((d) => path.resolve(String(d))),
     pluginTimeoutMs: a.pluginTimeoutMs as number | undefined,
+    umask: a.umask === undefined ? undefined : String(a.umask),
+    logMaxBytes: a.logMaxBytes as number | undefined,
     logLevel: a.logLevel as StartFlags['logLevel'],
     startTimeout: a.startTimeout as number | undefined,
     queue: a.queue as string | undefined,
