@@ -238,13 +238,13 @@ export class Daemon {
   }
 
   private onConnection(ws: WebSocket): void {
-    const session = new Session(ws, LIMITS);
+    const session: Session = new Session(ws, LIMITS, (data, isBinary) => this.onMessage(session, data, isBinary));
     this.sessions.set(session.clientId, session);
     this.o.log.debug('client connected', { clientId: session.clientId });
     const initTimer = setTimeout(() => {
       if (!session.initialized) session.close(1008, `initialize was not sent within ${LIMITS.initializeTimeoutMs} ms`);
     }, LIMITS.initializeTimeoutMs);
-    ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(session, data, isBinary));
+    ws.on('message', (data: RawData, isBinary: boolean) => session.receive(data, isBinary));
     // Oversized frames (1009) and protocol errors land here; ws closes that socket, others are unaffected.
     ws.on('error', (e) => this.o.log.warn('client connection error', { clientId: session.clientId, error: e.message }));
     ws.on('close', () => {
@@ -255,9 +255,8 @@ export class Daemon {
     });
   }
 
-  /** One frame: parsed (off the event loop when big), then dispatched in arrival order. Never throws. */
+  /** One frame, handed on by its session's flow control: parsed (off the event loop when big), then dispatched in arrival order. Never throws. */
   private onMessage(session: Session, data: RawData, isBinary: boolean): void {
-    session.frameStarted();
     let decoded: Promise<DecodedFrame>;
     if (isBinary) {
       decoded = Promise.resolve({ batch: false, items: [errorItem(null, 'INVALID_REQUEST', 'Invalid Request: expected a text frame, received a binary frame')], uploads: new Map() });

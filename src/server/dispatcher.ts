@@ -38,6 +38,20 @@ export class FrameBudget {
     return this.uploads.get(placeholder);
   }
 
+  /** A turn to read a file (the client's reads go a few at a time). */
+  readTurn(): Promise<() => void> {
+    return this.session.readTurn();
+  }
+
+  /** Whether a read could be admitted at all, checked before touching the file system. */
+  mayRead(): 'frame' | 'client' | 'daemon' | 'closed' | undefined {
+    if (!this.session.open) return 'closed';
+    if (this.readBytesLeft <= 0) return 'frame';
+    if (!this.roomOverall(1)) return 'daemon';
+    if (!this.session.hasRoom(1)) return 'client';
+    return undefined;
+  }
+
   /**
    * Room for a file of `bytes` in this frame's reply: within the frame's read budget and within what the
    * client may have unread (its base64 text, held until the reply is sent). Undefined when it fits, else why not.

@@ -115,11 +115,11 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     'jobs.list': (p, session) => ({ jobs: ctx.jobs.list(p.all ? undefined : session.clientId) }),
 
     'result.read': async (p, session, frame) => {
-      // Jobs from before a restart are still readable: their folder is the jobId under the output root.
-      const { size, bytes } = await readJobFile(ctx.settings.outputRoot, p.jobId, p.path, MAX_READ_BYTES, (n) => {
-        const refused = frame.reserveRead(n);
+      const refuse = (refused: 'frame' | 'client' | 'daemon' | 'closed' | undefined, n: number): void => {
+        if (refused === 'closed') throw RpcError.of('REQUEST_CANCELLED', 'The connection closed');
         if (refused === 'frame') {
-          throw RpcError.of('REQUEST_FAILED', `${p.path} is ${n} bytes, more than this frame may still return (result.read returns at most ${LIMITS.maxReadBytesPerFrame} bytes per frame)`, {
+          const what = n ? `${p.path} is ${n} bytes, more than this frame may still return` : 'This frame has returned all it may';
+          throw RpcError.of('REQUEST_FAILED', `${what} (result.read returns at most ${LIMITS.maxReadBytesPerFrame} bytes per frame)`, {
             code: 'REPLY_TOO_LARGE',
             hint: 'Read big files one per frame instead of in one batch.',
           });
@@ -134,8 +134,17 @@ export function createHandlers(ctx: HandlerContext): Handlers {
             hint: 'Read the replies already sent before asking for more files.',
           });
         }
-      });
-      return { jobId: p.jobId, path: p.path, size, data: bytes.toString('base64') };
+      };
+      const done = await frame.readTurn();
+      try {
+        // Refused before any file is touched when nothing more could be admitted anyway.
+        refuse(frame.mayRead(), 0);
+        // Jobs from before a restart are still readable: their folder is the jobId under the output root.
+        const { size, bytes } = await readJobFile(ctx.settings.outputRoot, p.jobId, p.path, MAX_READ_BYTES, (n) => refuse(frame.reserveRead(n), n));
+        return { jobId: p.jobId, path: p.path, size, data: bytes.toString('base64') };
+      } finally {
+        done();
+      }
     },
 
     'events.subscribe': (p, session) => {

@@ -37,9 +37,11 @@ export const LIMITS = {
   /** File bytes result.read returns per frame, all batch members together. */
   maxReadBytesPerFrame: 64 * MiB,
 
-  // --- Per client (src/server/flow.ts) ------------------------------------------------------------------
+  // --- Per client (src/server/session.ts) ----------------------------------------------------------------
   /** Frames of one client being parsed or handled at once; beyond it the daemon stops reading that socket. */
-  maxFramesInFlight: 32,
+  maxFramesInFlight: 8,
+  /** result.read file reads of one client at once; its others wait their turn (a batch of reads cannot flood the file system). */
+  maxReadsInFlight: 4,
   /** Unsent reply bytes above which the daemon stops reading a client's requests until it reads its replies. */
   replyHighWaterBytes: 8 * MiB,
   /** Unsent bytes (replies and notifications) at which a client that does not read is disconnected. */

@@ -1,18 +1,19 @@
 // One connected client: its id, handshake state, event subscription, and the only way to send it messages.
 //
 // Flow control, both ways, so one client can hold only a bounded share of the daemon's memory and time:
-// - in: at most `maxFramesInFlight` of its frames are parsed or handled at once; beyond that the daemon stops
-//   reading its socket (TCP then slows the client down) until some finish;
-// - out: replies it has not read pile up in the socket; above `replyHighWaterBytes` the daemon stops reading
-//   its requests until it reads, and at `maxUnreadBytes` (notifications keep coming) it is disconnected.
+// - in: at most `maxFramesInFlight` of its frames are parsed or handled at once, and none while it has more
+//   than `replyHighWaterBytes` of replies unread; frames that arrive meanwhile wait here, and the daemon
+//   stops reading its socket (TCP then slows the client down) until they can go on;
+// - out: at `maxUnreadBytes` unread (notifications keep coming) the client is disconnected.
 // result.read reserves its reply's size here first, so a batch of reads cannot overshoot the bound either.
 // A client above the high-water mark that takes nothing for `stalledReaderMs` is cut off (daemon.ts sweeps).
 import { randomBytes } from 'node:crypto';
-import type { WebSocket } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import type { NotificationName, NotificationParams, SubscribableEvent } from '../rpc/protocol.js';
 
 export interface FlowLimits {
   maxFramesInFlight: number;
+  maxReadsInFlight: number;
   replyHighWaterBytes: number;
   maxUnreadBytes: number;
   stalledReaderMs: number;
@@ -26,7 +27,11 @@ export class Session {
   /** When the last complete frame arrived (or the connection opened). */
   lastFrameAt = Date.now();
   private framesInFlight = 0;
+  /** Frames received and not handed on yet (bounded: the socket is paused while any wait). */
+  private readonly backlog: Array<{ data: RawData; isBinary: boolean }> = [];
   private reserved = 0;
+  private reads = 0;
+  private readonly readQueue: Array<() => void> = [];
   private paused = false;
   /** When a message last reached the socket (the client is reading). */
   private lastDrainAt = Date.now();
@@ -34,6 +39,8 @@ export class Session {
   constructor(
     private readonly ws: WebSocket,
     private readonly limits: FlowLimits,
+    /** Handles one frame; call frameDone() when its reply has been sent. */
+    private readonly onFrame: (data: RawData, isBinary: boolean) => void = () => undefined,
   ) {}
 
   get open(): boolean {
@@ -52,10 +59,10 @@ export class Session {
 
   // --- in ---------------------------------------------------------------------------------------------
 
-  /** A frame arrived; call frameDone() when its reply has been sent. */
-  frameStarted(): void {
+  /** A frame arrived (ws 'message'): handed on now, or when the flow allows. */
+  receive(data: RawData, isBinary: boolean): void {
     this.lastFrameAt = Date.now();
-    this.framesInFlight++;
+    this.backlog.push({ data, isBinary });
     this.applyFlow();
   }
 
@@ -64,8 +71,18 @@ export class Session {
     this.applyFlow();
   }
 
+  private get saturated(): boolean {
+    return this.framesInFlight >= this.limits.maxFramesInFlight || this.unreadBytes > this.limits.replyHighWaterBytes;
+  }
+
+  /** Hand on waiting frames while the flow allows; read the socket only while nothing waits. */
   private applyFlow(): void {
-    const hold = this.framesInFlight >= this.limits.maxFramesInFlight || this.unreadBytes > this.limits.replyHighWaterBytes;
+    while (this.backlog.length && !this.saturated && this.open) {
+      const f = this.backlog.shift()!;
+      this.framesInFlight++;
+      this.onFrame(f.data, f.isBinary);
+    }
+    const hold = this.backlog.length > 0 || this.saturated;
     if (hold === this.paused || !this.open) return;
     this.paused = hold;
     if (hold) this.ws.pause();
@@ -74,9 +91,25 @@ export class Session {
 
   // --- out --------------------------------------------------------------------------------------------
 
-  /** Room for a reply of `bytes` (result.read): false when the client already has too much unread. */
+  /** A turn to read a file for result.read (at most maxReadsInFlight at once); call the result when done. */
+  async readTurn(): Promise<() => void> {
+    if (this.reads >= this.limits.maxReadsInFlight) await new Promise<void>((r) => this.readQueue.push(r));
+    else this.reads++;
+    return () => {
+      const next = this.readQueue.shift();
+      if (next) next(); // the turn passes on: `reads` stays the same
+      else this.reads--;
+    };
+  }
+
+  /** Whether a reply of `bytes` would fit within what this client may have unread. */
+  hasRoom(bytes: number): boolean {
+    return this.unreadBytes + this.reserved + bytes <= this.limits.maxUnreadBytes;
+  }
+
+  /** Room for a reply of `bytes` (result.read), held until release(): false when it does not fit. */
   reserve(bytes: number): boolean {
-    if (this.unreadBytes + this.reserved + bytes > this.limits.maxUnreadBytes) return false;
+    if (!this.hasRoom(bytes)) return false;
     this.reserved += bytes;
     return true;
   }
