@@ -142,7 +142,7 @@ describe('errors never quote file contents (item 4)', () => {
     ] as const) {
       const r = await outcome(file);
       expect(r.error?.data.code).toBe('IMAGE_DECODE_FAILED');
-      expect(JSON.stringify(r.error)).not.toContain(leak);
+      expect(`${r.error?.message} ${JSON.stringify(r.error?.data)}`).not.toContain(leak);
       const written = fs.readFileSync(path.join(d.info.outputRoot, r.jobId, 'result.json'), 'utf8');
       expect(written).not.toContain(leak);
       expect(r.error?.message).toMatch(/it is text, not an image$/);
