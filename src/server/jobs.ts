@@ -1,6 +1,7 @@
 // Jobs: a bounded queue in front of the worker pool, job states, cancellation (queued or running) and the
 // notifications each job produces. One folder per job under the output root, named by its jobId; nothing
-// here writes anywhere else.
+// here writes anywhere else. The queue is shared fairly: one client may have at most `maxQueuePerClient`
+// jobs waiting, and the next job to start is the oldest of the client whose last start is longest ago.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';

@@ -33,7 +33,7 @@ export class Session {
   private reads = 0;
   private readonly readQueue: Array<() => void> = [];
   private paused = false;
-  /** When a message last reached the socket (the client is reading). */
+  /** When a message last reached the socket, or the client last had little unread (it is reading). */
   private lastDrainAt = Date.now();
 
   constructor(
@@ -130,6 +130,8 @@ export class Session {
       this.ws.terminate();
       return;
     }
+    // The stall clock starts when the client falls behind, not at its last message long ago.
+    if (this.unreadBytes <= this.limits.replyHighWaterBytes) this.lastDrainAt = Date.now();
     // The callback runs once the message has reached the socket: the moment to read requests again.
     this.ws.send(text, { binary: false }, () => {
       this.lastDrainAt = Date.now();
