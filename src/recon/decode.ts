@@ -102,8 +102,8 @@ function isInsideDir(dir: string, p: string): boolean {
 /**
  * Read a photo: a path is read from disk (relative to the working directory); bytes are returned as they are.
  * Only a regular file is read, and only as many bytes as its size says (files under /proc say 0 and are
- * refused); its first SNIFF_BYTES are checked to be an image we decode before the rest is read, so a big file
- * that is not a photo costs a few kilobytes, never a full read.
+ * refused); its first SNIFF_BYTES are checked to be an image format before the rest is read, so a big file
+ * that is not an image costs a few kilobytes, never a full read.
  */
 export async function readInput(input: string | Uint8Array, options: ReadInputOptions = {}): Promise<Uint8Array> {
   if (input instanceof Uint8Array) return input;
@@ -179,8 +179,10 @@ export async function readInput(input: string | Uint8Array, options: ReadInputOp
       }
     };
     await readTo(Math.min(st.size, SNIFF_BYTES));
-    // What the file is, first: a big file that is not a photo says so; a photo too big to read says that.
-    refuseNonImage(sniffFormat(bytes.subarray(0, at)), `the file ${input}`, st.size);
+    // What the file is, first: a big file that is no image at all says so. Image formats (HEIC among the
+    // ones sharp does not read) are decodeImage's to judge, on the whole file.
+    const head = sniffFormat(bytes.subarray(0, at));
+    if (head.kind === 'unknown') refuseNonImage(head, `the file ${input}`, st.size);
     if (st.size > maxBytes) {
       throw new ReconError(
         ErrorCodes.IMAGE_TOO_LARGE,

@@ -46,8 +46,9 @@ const int = (what: string, min: number, max: number) =>
 const num = (what: string, min: number, max: number) => z.number(exp(what)).min(min, exp(what)).max(max, exp(what));
 const obj = <S extends z.core.$ZodLooseShape>(shape: S, what = 'an object') => z.strictObject(shape, exp(what));
 
+/** This system's platform under Node; browsers (the page imports this file too) get POSIX rules. */
 function hostPlatform(): string {
-  return typeof process !== 'undefined' && typeof process.platform === 'string' ? process.platform : 'linux';
+  return (globalThis as { process?: { platform?: string } }).process?.platform ?? 'linux';
 }
 
 /**
