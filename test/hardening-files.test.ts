@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReconClient } from '../src/client/client.js';
 import type { WatchResultParams } from '../src/rpc/protocol.js';
 import { expectHealthy, rssBytes, SMALL } from './helpers/attack.js';
-import { record, rpcError, startDaemon, tempEnv, waitFor, type TestDaemon } from './helpers/daemon.js';
+import { record, rpcError, runCli, startDaemon, tempEnv, waitFor, type TestDaemon } from './helpers/daemon.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'recon-hardening-'));
 
@@ -176,6 +176,27 @@ describe('nothing under the output root is followed outside it (item 8)', () => 
     const e = await rpcError(c.request('result.read', { jobId: 'planted-job', path: 'shadow' }));
     expect(e.data.code).toBe('PATH_NOT_ALLOWED');
     expect(e.message).toMatch(/the job folder is a symbolic link/);
+    await expectHealthy(d, probe);
+  });
+
+  it('the page\'s job URLs refuse a link planted in place of a job folder (file and zip)', async () => {
+    const secrets = path.join(tmp, 'home-ssh');
+    fs.mkdirSync(secrets);
+    fs.writeFileSync(path.join(secrets, 'id_ed25519'), 'PRIVATE KEY');
+    fs.symlinkSync(secrets, path.join(d.info.outputRoot, 'planted-ssh'));
+    const open = await runCli(['open', '--no-browser'], d.te.env);
+    const login = /(http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(open.stdout)?.[1];
+    expect(login, open.stdout + open.stderr).toBeDefined();
+    const cookie = (await fetch(login!, { redirect: 'manual' })).headers.get('set-cookie')!.split(';')[0];
+    const base = `http://127.0.0.1:${d.info.port}`;
+    for (const p of ['/jobs/planted-ssh/id_ed25519', '/jobs/planted-ssh.zip']) {
+      const r = await fetch(base + p, { headers: { Cookie: cookie } });
+      expect(r.status, p).toBe(404);
+      expect(await r.text()).not.toContain('PRIVATE KEY');
+    }
+    // A real job's files are still served.
+    const job = await c.reconstruct({ path: SMALL });
+    expect((await fetch(`${base}/jobs/${job.jobId}/result.json`, { headers: { Cookie: cookie } })).status).toBe(200);
     await expectHealthy(d, probe);
   });
 
