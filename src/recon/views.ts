@@ -4,6 +4,7 @@
 import { canonicalAlignment, DEFAULT_SIZE, toCrop, type Alignment } from './align.js';
 import { cameraToHead, headFrame, type HeadFrame, type Mat4 } from './head-frame.js';
 import { buildFaceMesh, DEFAULT_SUBDIVISIONS, type FaceMesh, type Subdivisions } from './mesh/build.js';
+import { MESH_VERTEX_COUNT } from './mesh/topology.js';
 import { rasterize, type RasterBuffers } from './render/raster.js';
 import type { Pose, Vec3 } from './types.js';
 import { cameraFacing, vertexVisibility } from './visibility.js';
@@ -54,8 +55,10 @@ export function viewMeshes(
   const subdivisions = opts.subdivisions ?? DEFAULT_SUBDIVISIONS;
   const camera = buildFaceMesh(views.camera, { subdivisions });
   const front = buildFaceMesh(views.frame.points, { subdivisions });
-  const depth = opts.depth ?? rasterize(subdivisions === DEFAULT_SUBDIVISIONS ? camera : buildFaceMesh(views.camera), views.size);
-  const { seen, prefer } = vertexVisibility(camera, cameraFacing(front, views.frame.rotation), depth, views.alignment.matrix, imageSize);
+  // Without the camera view's depth at hand, a half-size one of the unsmoothed surface does: the occlusion test
+  // looks a few pixels round each vertex anyway, and it costs a quarter.
+  const depth = opts.depth ?? rasterize(halfSize(views.camera), Math.ceil(views.size / 2));
+  const { seen, prefer } = vertexVisibility(camera, cameraFacing(front, views.frame.rotation), depth, views.alignment.matrix, imageSize, views.size);
   return { subdivisions, camera, front, seen, prefer };
 }
 
@@ -71,4 +74,11 @@ export function frontSource(meshes: Pick<ViewMeshes, 'camera' | 'seen' | 'prefer
     out[4 * i + 3] = meshes.prefer[i];
   }
   return out;
+}
+
+/** The unsmoothed surface (subdivision 0) of crop-pixel points, at half the scale (x, y and z). */
+function halfSize(points: ReadonlyArray<Vec3>): FaceMesh {
+  const half: Vec3[] = [];
+  for (let i = 0; i < MESH_VERTEX_COUNT; i++) half.push([points[i][0] / 2, points[i][1] / 2, points[i][2] / 2]);
+  return buildFaceMesh(half, { subdivisions: 0 });
 }

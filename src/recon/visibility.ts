@@ -51,7 +51,8 @@ export interface VertexVisibility {
 /**
  * Seen and prefer weights of each vertex. `camera`: the surface in camera-view crop pixels (buildFaceMesh over
  * toCrop points); `facing`: each vertex's cosine to the camera (cameraFacing), same vertex order; `depth`: the
- * camera view rasterised from the same surface at crop size `depth.size`; `toCrop` and `imageSize` tell which
+ * camera view rasterised from the same surface, its pixels `depth.size / cropSize` crop pixels each (1 when
+ * rasterised at the crop's size, which is the default); `toCrop` and `imageSize` tell which
  * crop pixels lie inside the photo.
  */
 export function vertexVisibility(
@@ -60,10 +61,12 @@ export function vertexVisibility(
   depth: RasterBuffers,
   toCrop: Affine,
   imageSize: { width: number; height: number },
+  cropSize = depth.size,
 ): VertexVisibility {
   const n = camera.positions.length / 3;
   const P = camera.positions;
   const { size } = depth;
+  const f = size / cropSize;
   const zb = depth.depth;
   const tau = VISIBILITY.OCCLUSION * size;
   const r = Math.max(1.5, VISIBILITY.MARGIN * size);
@@ -71,13 +74,16 @@ export function vertexVisibility(
   const toImage = invertAffine(toCrop);
   const seen = new Float32Array(n);
   for (let i = 0; i < n; i++) {
-    const x = P[3 * i];
-    const y = P[3 * i + 1];
+    const cx = P[3 * i];
+    const cy = P[3 * i + 1];
     let w = rim[i] * smoothstep(VISIBILITY.FACING_FROM, VISIBILITY.FACING_TO, facing[i]);
     if (w === 0) continue;
-    const px = toImage[0] * x + toImage[1] * y + toImage[2];
-    const py = toImage[3] * x + toImage[4] * y + toImage[5];
+    const px = toImage[0] * cx + toImage[1] * cy + toImage[2];
+    const py = toImage[3] * cx + toImage[4] * cy + toImage[5];
     if (!(px >= 0 && py >= 0 && px < imageSize.width && py < imageSize.height)) continue;
+    // In the depth buffer's pixels.
+    const x = cx * f;
+    const y = cy * f;
     let front = Infinity;
     const i0 = Math.max(0, Math.ceil(x - 0.5 - r));
     const i1 = Math.min(size - 1, Math.floor(x - 0.5 + r));
@@ -93,7 +99,7 @@ export function vertexVisibility(
         if (v < front) front = v;
       }
     }
-    if (front < Infinity) w *= 1 - smoothstep(tau, 2 * tau, P[3 * i + 2] - front);
+    if (front < Infinity) w *= 1 - smoothstep(tau, 2 * tau, P[3 * i + 2] * f - front);
     seen[i] = w;
   }
   const mirror = mirrorVertices(camera.subdivisions);
