@@ -5,9 +5,8 @@
 import { createHash } from 'node:crypto';
 import { DEFAULT_SIZE, MAX_SIZE, MIN_SIZE } from '../recon/align.js';
 import { ErrorCodes, invalidOption, ReconError } from '../recon/errors.js';
-import { DEFAULT_OUTPUT_KINDS, OUTPUT_KINDS, type OutputKind } from '../recon/outputs/kinds.js';
 import { DEFAULT_SUBDIVISIONS, isSubdivisions, type Subdivisions } from '../recon/mesh/build.js';
-import { VIEWS, type View } from '../recon/views.js';
+import { DEFAULT_OUTPUT_KINDS, OUTPUT_KINDS, VIEWS, type OutputKind, type View } from '../recon/outputs/kinds.js';
 import { DEFAULT_THRESHOLDS, type QualityThresholds, type Verdict } from '../recon/quality.js';
 
 export const LAYOUTS = ['folders', 'pairs'] as const;

@@ -10,8 +10,8 @@ import type { Pose, Vec3 } from './types.js';
 import { cameraFacing, vertexVisibility } from './visibility.js';
 
 /** The two views: `camera` is pixel-aligned with crop.png; `front` is the head turned to face the camera. */
-export const VIEWS = ['front', 'camera'] as const;
-export type View = (typeof VIEWS)[number];
+export { VIEWS, type View } from './outputs/kinds.js';
+import type { View } from './outputs/kinds.js';
 
 export interface FaceViews {
   size: number;

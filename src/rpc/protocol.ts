@@ -5,8 +5,7 @@
 // Params schemas are strict (unknown fields are refused) and carry their own wording: every leaf says what it
 // expects ("integer 128–1024"), and validate.ts turns a failure into "Expected integer 128–1024 for
 // options.size but received 2000". No transforms or defaults, so what a client sends is what a handler gets.
-import { OUTPUT_KINDS } from '../recon/outputs/kinds.js';
-import { VIEWS } from '../recon/views.js';
+import { OUTPUT_KINDS, VIEWS } from '../recon/outputs/kinds.js';
 import { z } from 'zod';
 
 /** MAJOR.MINOR. A client whose major differs is refused at `initialize`; minors only add things. */

@@ -24,6 +24,10 @@ export const OUTPUT_KINDS = [
 ] as const;
 export type OutputKind = (typeof OUTPUT_KINDS)[number];
 
+/** The two views of a face (views.ts): `front`, the head turned to face the camera; `camera`, as the photo saw it. */
+export const VIEWS = ['front', 'camera'] as const;
+export type View = (typeof VIEWS)[number];
+
 /** Written when no `outputs` are given: every kind but the turntable (an animation that costs ~0.5 s a face). */
 export const DEFAULT_OUTPUT_KINDS: ReadonlyArray<OutputKind> = OUTPUT_KINDS.filter((k) => k !== 'turntable');
 
