@@ -69,6 +69,9 @@ describe('names and layout', () => {
     expect(placeFile('pairs', 'trip/a', 0, 'crop', 'crop.png')).toBe('images/trip/a.png');
     expect(placeFile('pairs', 'trip/a', 1, 'result', 'result.json')).toBe('results/trip/a_face1.json');
     expect(placeFile('pairs', 'trip/a', 0, 'glb', 'face.glb')).toBe('glb/trip/a.glb');
+    // The front view's maps and the turntable have folders of their own.
+    expect(placeFile('pairs', 'trip/a', 0, 'front-structure', 'front-structure.png')).toBe('front-structure/trip/a.png');
+    expect(placeFile('pairs', 'trip/a', 0, 'turntable', 'turntable.webp')).toBe('turntable/trip/a.webp');
   });
 });
 
@@ -90,5 +93,13 @@ describe('manifest and options', () => {
     expect(optionsKey(a)).not.toBe(optionsKey(resolveBatchOptions({ outputs: ['crop', 'structure'], maxYaw: 30 })));
     expect(resolveBatchOptions({ layout: 'pairs' }).outputs).toEqual(['crop', 'structure']);
     expect(() => resolveBatchOptions({ size: 2000 })).toThrow('Expected integer 128–1024 for --size but received 2000');
+    // The mesh's view and density change the outputs; their defaults key like leaving them out.
+    expect(optionsKey(resolveBatchOptions({ outputs: ['crop', 'structure'], view: 'front', subdivisions: 1 }))).toBe(optionsKey(a));
+    expect(optionsKey(resolveBatchOptions({ outputs: ['crop', 'structure'], view: 'camera' }))).not.toBe(optionsKey(a));
+    expect(optionsKey(resolveBatchOptions({ outputs: ['crop', 'structure'], subdivisions: 2 }))).not.toBe(optionsKey(a));
+    expect(() => resolveBatchOptions({ view: 'side' as 'front' })).toThrow('Expected one of front, camera for --view but received "side"');
+    // Everything but the turntable by default.
+    expect(resolveBatchOptions({}).outputs).not.toContain('turntable');
+    expect(resolveBatchOptions({}).outputs).toContain('front-structure');
   });
 });

@@ -205,7 +205,7 @@ describe('recon-daemon batch', () => {
   it('refuses options the layout cannot hold, before loading any model', () => {
     const r = spawnSync(process.execPath, [cli, 'batch', input, '-o', path.join(tmp, 'bad'), '--layout', 'pairs', '--outputs', 'obj', '--embedded'], { encoding: 'utf8' });
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('error: Expected kinds the pairs layout holds (crop, structure, depth, normal, mask, glb, overlay) for --outputs but received "obj"\nhint: Use --layout folders for obj');
+    expect(r.stderr).toContain('error: Expected kinds the pairs layout holds (crop, structure, depth, normal, mask, front-structure, front-depth, front-normal, front-mask, glb, overlay, turntable) for --outputs but received "obj"\nhint: Use --layout folders for obj');
   });
 
   it('refuses a second run on an output folder that a live run holds', () => {

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { casePath, repoRoot } from './helpers/paths.js';
+import { casePath, landmarkPhoto, repoRoot } from './helpers/paths.js';
 import { runCli, startDaemon, tempEnv, type TestDaemon } from './helpers/daemon.js';
 import { joinCommand } from '../src/cli/commands/install-addon.js';
 import { readDiscovery } from '../src/server/discovery.js';
@@ -26,6 +26,8 @@ const PORTRAIT = casePath('control_obama_official_portrait.jpg');
 const PORTRAIT2 = casePath('astronaut_eileen_collins.png');
 const WARN_PHOTO = casePath('two_people.jpg'); // MULTIPLE_FACES: a warn verdict
 const TURNED_PHOTO = casePath('cameraman_greyscale.png'); // a turned, small face: POSE_TOO_LARGE and LOW_RESOLUTION warnings
+/** A face turned ~40° (research photo, used here, never committed). */
+const TURNED_40 = landmarkPhoto('aflw2000_image02616.jpg');
 const NO_FACE = casePath('negative_coffee.png');
 const PLUGIN_COMMAND = 'blendertest.hello';
 const K = 0.063 / (0.28 * 256);
@@ -103,6 +105,7 @@ function testEnv(): NodeJS.ProcessEnv {
     RECON_TEST_PHOTO2: PORTRAIT2,
     RECON_TEST_WARN_PHOTO: WARN_PHOTO,
     RECON_TEST_TURNED_PHOTO: TURNED_PHOTO,
+    RECON_TEST_TURNED: TURNED_40,
     RECON_TEST_NOFACE: NO_FACE,
   };
 }
@@ -254,8 +257,9 @@ describe('the add-on in Blender (headless)', () => {
     expect(a.warnings).toEqual([]);
     expect(a.progress.at(-1)).toEqual(['done', 1]);
     expect(a.images).toEqual([
-      'control_obama_official_portrait structure',
+      'control_obama_official_portrait front-structure',
       'control_obama_official_portrait face texture',
+      'control_obama_official_portrait face normal map',
       'control_obama_official_portrait crop',
       'control_obama_official_portrait depth',
       'control_obama_official_portrait normal',
@@ -296,8 +300,8 @@ describe('the add-on in Blender (headless)', () => {
   it('imports the mesh with the documented vertex count, textured, in metres with the pupils 0.063 m apart', () => {
     const m = report.api.mesh;
     expect(m.type).toBe('MESH');
-    expect(m.vertices).toBe(1830); // docs/mesh-export.md: 1 subdivision level
-    expect(m.polygons).toBe(3580);
+    expect(m.vertices).toBe(1833); // docs/mesh-export.md: 1 subdivision level
+    expect(m.polygons).toBe(3592);
     expect(m.textured).toBe(true);
     expect(m.ipd).toBeCloseTo(0.063, 3);
     expect(Math.abs(m.ipd - 0.063)).toBeLessThan(0.0002);
@@ -345,10 +349,33 @@ describe('the add-on in Blender (headless)', () => {
     expect(a.vertices_on_face_pixels).toBeGreaterThan(0.99); // every vertex lands on the face in the map, not the background
     expect(a.nose_structure_value).toBeGreaterThan(0.3);
     expect(a.corner_structure_value).toBe(0);
-    // The pupils project onto (0.36·S, 0.4·S) and (0.64·S, 0.4·S) of the map.
-    expect(a.pupils_image_px[0][0]).toBeCloseTo(0.36 * 256, 1);
-    expect(a.pupils_image_px[1][0]).toBeCloseTo(0.64 * 256, 1);
+    // The front view (the default): the eye centres project 0.28·S apart onto the row 0.4·S of the map, around
+    // its centre line (the face's midline).
+    expect(a).toMatchObject({ view: 'front', mesh_view: 'front' });
+    expect(a.pupils_image_px[1][0] - a.pupils_image_px[0][0]).toBeCloseTo(0.28 * 256, 1);
     expect(a.pupils_image_px[0][1]).toBeCloseTo(0.4 * 256, 1);
+    expect(a.pupils_image_px[1][1]).toBeCloseTo(0.4 * 256, 1);
+    expect(Math.abs((a.pupils_image_px[0][0] + a.pupils_image_px[1][0]) / 2 - 128)).toBeLessThan(0.025 * 256);
+  });
+
+  it('on a turned photo the front reference and the head-frame mesh line up: features within 1.5 % of S', () => {
+    const t = report.turned;
+    const S = t.S;
+    const tol = 0.015 * S;
+    const dist = (p: number[], q: number[]): number => Math.hypot(p[0] - q[0], p[1] - q[1]);
+    expect(Math.abs(t.pose.yaw)).toBeGreaterThan(30);
+    expect(t).toMatchObject({ view: 'front', mesh_view: 'front', reference_image: 'aflw2000_image02616 front-structure', normal_map_linked: true });
+    // The map's nearest point (front-depth's maximum) is where the mesh is nearest the viewer, at the nose tip.
+    expect(dist(t.depth_max_px, t.nearest_vertex_px)).toBeLessThan(tol);
+    expect(dist(t.depth_max_px, t.nose_tip_px)).toBeLessThan(2 * tol);
+    // The eyes on the map's eye row, 0.28·S apart.
+    for (const e of t.eye_centres_px) expect(Math.abs(e[1] - 0.4 * S)).toBeLessThan(tol);
+    expect(Math.abs(t.eye_centres_px[1][0] - t.eye_centres_px[0][0] - 0.28 * S)).toBeLessThan(tol);
+    // Midline landmarks from result.json's head frame fall on the mesh's.
+    for (const e of t.midline_errors_px) expect(e).toBeLessThan(tol);
+    // The outlines agree: every vertex on the mask, every fully covered mask pixel under the mesh.
+    expect(t.vertices_on_mask).toBeGreaterThan(0.99);
+    expect(t.mask_pixels_under_mesh).toBeGreaterThan(0.99);
   });
 
   it('loads depth, normal and crop as images (depth and normal as Non-Color data)', () => {
@@ -442,7 +469,7 @@ describe('the add-on in Blender (headless)', () => {
     expect(e.names).toEqual(['explicit endpoint reference', 'explicit endpoint face']);
     expect(e.image_size).toEqual([128, 128]);
     expect(e.display_size).toBeCloseTo(0.225, 6); // S·k is 0.225 m at any size
-    expect(e.images).toEqual(['explicit endpoint structure', 'explicit endpoint face texture']);
+    expect(e.images).toEqual(['explicit endpoint front-structure', 'explicit endpoint face texture', 'explicit endpoint face normal map']);
     expect(e.removed).toBe(true);
   });
 
@@ -450,7 +477,7 @@ describe('the add-on in Blender (headless)', () => {
     const g = report.gltf;
     expect(g.error).toBeUndefined();
     expect(g.warnings).toEqual([]);
-    expect(g.vertices).toBe(1830);
+    expect(g.vertices).toBe(1833);
     expect(g.max_delta).toBeLessThan(1e-6);
     expect(g.extras_ipd).toBe(0.063);
   });

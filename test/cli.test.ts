@@ -129,7 +129,7 @@ describe('recon-daemon reconstruct', () => {
     expect(fs.readdirSync(path.join(out, 'cameraman_greyscale')).sort()).toEqual(['result.json', 'structure.png']);
     const bad = run(['reconstruct', 'examples/astronaut.png', '--outputs', 'structure,stl', '-o', tmp()]);
     expect(bad.status).toBe(1);
-    expect(bad.stderr).toContain('Expected a comma-separated list of crop, structure, depth, normal, mask, obj, glb, overlay for --outputs but received "stl"');
+    expect(bad.stderr).toContain('Expected a comma-separated list of crop, structure, depth, normal, mask, front-structure, front-depth, front-normal, front-mask, obj, glb, overlay, turntable for --outputs but received "stl"');
   });
 
   it('refuses an unknown command with usage help (exit 2)', () => {

@@ -1,16 +1,17 @@
-// Mesh export on real photos with the real engine: face.obj + face.mtl + texture.png and face.glb, in the
-// metric mesh frame of architecture note §4 (docs/mesh-export.md).
+// Mesh export on real photos with the real engine: face.obj + face.mtl + the texture PNGs and face.glb, in the
+// metric mesh frame of architecture note §4, in the head frame by default (docs/mesh-export.md).
 import { createRequire } from 'node:module';
 import { NodeIO } from '@gltf-transform/core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canonicalAlignment, IPD_METRES } from '../src/recon/align.js';
+import { IPD_METRES } from '../src/recon/align.js';
 import { ReconError } from '../src/recon/errors.js';
 import { exportFace, exportMesh, projectTexture, writeGlb, type FaceExport, type MeshData } from '../src/recon/export/index.js';
 import { meshCounts } from '../src/recon/mesh/build.js';
 import { FACE_OVAL } from '../src/recon/mesh/topology.js';
 import { createEngine, type Engine } from '../src/recon/reconstruct.js';
-import type { DecodedImage, Vec3 } from '../src/recon/types.js';
+import type { DecodedImage, Pose, Vec3 } from '../src/recon/types.js';
+import { faceViews, type FaceViews } from '../src/recon/views.js';
 import { casePath } from './helpers/paths.js';
 
 interface ValidationReport {
@@ -81,28 +82,36 @@ function photoFaceMean(img: DecodedImage, points: Vec3[]): number[] {
 }
 
 let engine: Engine;
-let obama: { decoded: DecodedImage; points: Vec3[] };
+let obama: { decoded: DecodedImage; points: Vec3[]; pose: Pose; views: FaceViews };
 let obamaExport: FaceExport;
-let twoPeople: { decoded: DecodedImage; points: Vec3[][] };
+let twoPeople: { decoded: DecodedImage; views: FaceViews[] };
 
 beforeAll(async () => {
   engine = await createEngine();
   const r = await engine.reconstruct(casePath('control_obama_official_portrait.jpg'));
-  obama = { decoded: r.decoded, points: r.faces[r.reconstructed[0]].points! };
-  obamaExport = await exportFace(obama.decoded, obama.points, { meta: { version: 'test', source: { photo: 'control_obama_official_portrait.jpg', face: 0 } } });
+  const f = r.faces[r.reconstructed[0]];
+  obama = { decoded: r.decoded, points: f.points!, pose: f.pose!, views: faceViews(f.points!, f.pose!) };
+  obamaExport = await exportFace(obama.decoded, obama.views, { meta: { version: 'test', source: { photo: 'control_obama_official_portrait.jpg', face: 0 } } });
   const t = await engine.reconstruct(casePath('two_people.jpg'), { faces: 'all' });
-  twoPeople = { decoded: t.decoded, points: t.reconstructed.map((k) => t.faces[k].points!) };
+  twoPeople = { decoded: t.decoded, views: t.reconstructed.map((k) => faceViews(t.faces[k].points!, t.faces[k].pose!)) };
 });
 afterAll(async () => {
   await engine?.dispose();
 });
 
 describe('face.obj and face.mtl', () => {
-  it.each([0, 1, 2] as const)('re-parse to the documented counts at %i subdivisions, indices in range, unit normals, UVs in [0, 1]', async (subdivisions) => {
-    const ex = subdivisions === 1 ? obamaExport : await exportFace(obama.decoded, obama.points, { subdivisions, texture: { size: 256 } });
+  it.each([0, 1, 2, 3] as const)('re-parse to the documented counts at %i subdivisions, indices in range, unit normals, UVs in [0, 1]', async (subdivisions) => {
+    const ex = subdivisions === 1 ? obamaExport : await exportFace(obama.decoded, obama.views, { subdivisions, texture: { size: 256 } });
     const obj = parseObj(new TextDecoder().decode(ex.files['face.obj']));
     const counts = meshCounts(subdivisions);
-    expect(counts).toEqual([{ vertices: 468, triangles: 895 }, { vertices: 1830, triangles: 3580 }, { vertices: 7239, triangles: 14320 }][subdivisions]);
+    expect(counts).toEqual(
+      [
+        { vertices: 468, triangles: 898 },
+        { vertices: 1833, triangles: 3592 },
+        { vertices: 7257, triangles: 14368 },
+        { vertices: 28881, triangles: 57472 },
+      ][subdivisions],
+    );
     expect(obj.v).toHaveLength(counts.vertices);
     expect(obj.vt).toHaveLength(counts.vertices);
     expect(obj.vn).toHaveLength(counts.vertices);
@@ -129,10 +138,15 @@ describe('face.obj and face.mtl', () => {
     expect(header).toMatch(/Units: metres/);
     expect(header).toMatch(/\+Y up/);
     expect(header).toMatch(/\+Z out of the face towards the camera/);
-    expect(header).toMatch(/1830 vertices, 3580 triangles/);
+    expect(header).toMatch(/1833 vertices, 3592 triangles/);
+    expect(header).toMatch(/View: front \(head frame/);
+    expect(header).toMatch(/Head pose in the photo \(degrees\): yaw /);
     const mtl = new TextDecoder().decode(obamaExport.files['face.mtl']);
     expect(mtl).toMatch(/^newmtl face$/m);
     expect(mtl).toMatch(/^map_Kd texture\.png$/m);
+    // The detail normal map, under both the classic and the PBR keyword.
+    expect(mtl).toMatch(/^map_Bump -bm 1\.000000 texture-normal\.png$/m);
+    expect(mtl).toMatch(/^norm texture-normal\.png$/m);
   });
 
   it('winds every triangle counter-clockwise seen from the front, in agreement with the vertex normals', () => {
@@ -153,18 +167,46 @@ describe('face.obj and face.mtl', () => {
 });
 
 describe('metric scale and mesh frame', () => {
-  it('puts the pupils 0.063 m apart (within 1 %), on the X axis around the origin', () => {
+  it('puts the eyes 0.063 m apart and level on the X axis, the origin on the midline between them (front view)', () => {
     const [r, l] = obamaExport.mesh.eyeCentres;
+    expect(obamaExport.mesh.view).toBe('front');
+    expect(Math.abs(l[0] - r[0] - IPD_METRES)).toBeLessThan(1e-6);
+    expect(Math.abs(r[1]) + Math.abs(l[1])).toBeLessThan(1e-6);
+    // The origin is the face's midline, which a real face puts within a few millimetres of the eyes' midpoint.
+    expect(Math.abs(r[0] + l[0]) / 2).toBeLessThan(0.004);
+    expect(l[0]).toBeGreaterThan(r[0]); // subject's left eye on +X
+  });
+
+  it('puts the pupils at (∓0.0315, 0, 0) in the camera view, as the crop does', () => {
+    const [r, l] = exportMesh(obama.views, obama.decoded, { view: 'camera' }).eyeCentres;
     expect(Math.abs(norm(sub(l, r)) - IPD_METRES) / IPD_METRES).toBeLessThan(0.01);
     expect(Math.abs(r[0] + l[0])).toBeLessThan(1e-9);
     expect(Math.abs(r[1]) + Math.abs(l[1])).toBeLessThan(1e-9);
-    expect(l[0]).toBeGreaterThan(r[0]); // subject's left pupil on +X
   });
 
-  it('keeps the pupils 0.063 m apart (within 1 %) on the turned faces of a two-person photo', () => {
-    for (const points of twoPeople.points) {
-      const [r, l] = exportMesh(points, canonicalAlignment(points)).eyeCentres;
-      expect(Math.abs(norm(sub(l, r)) - IPD_METRES) / IPD_METRES).toBeLessThan(0.01);
+  it('keeps the eyes 0.063 m apart on the turned faces of a two-person photo, in both views', () => {
+    for (const views of twoPeople.views) {
+      const [r, l] = exportMesh(views, twoPeople.decoded).eyeCentres;
+      expect(Math.abs(l[0] - r[0] - IPD_METRES)).toBeLessThan(1e-6);
+      const [cr, cl] = exportMesh(views, twoPeople.decoded, { view: 'camera' }).eyeCentres;
+      expect(Math.abs(norm(sub(cl, cr)) - IPD_METRES) / IPD_METRES).toBeLessThan(0.01);
+    }
+  });
+
+  it('maps the camera-view mesh onto the head-frame mesh with cameraToHead (every vertex the completion left alone)', () => {
+    for (const [views, image] of [[obama.views, obama.decoded], ...twoPeople.views.map((v) => [v, twoPeople.decoded] as const)] as const) {
+      const front = exportMesh(views, image, { subdivisions: 0 });
+      const camera = exportMesh(views, image, { subdivisions: 0, view: 'camera' });
+      const m = views.cameraToHead;
+      let checked = 0;
+      for (let i = 0; i < 468; i++) {
+        if (views.frame.completion[i] !== 0) continue;
+        const p = [camera.positions[3 * i], camera.positions[3 * i + 1], camera.positions[3 * i + 2]];
+        const q = [0, 1, 2].map((k) => m[4 * k] * p[0] + m[4 * k + 1] * p[1] + m[4 * k + 2] * p[2] + m[4 * k + 3]);
+        expect(norm(sub(q, [front.positions[3 * i], front.positions[3 * i + 1], front.positions[3 * i + 2]]))).toBeLessThan(1e-5);
+        checked++;
+      }
+      expect(checked).toBeGreaterThan(300);
     }
   });
 
@@ -185,12 +227,16 @@ describe('metric scale and mesh frame', () => {
   });
 
   const frameCases = [0, 1, 2] as const;
-  it.each(frameCases)('is +Z towards the camera, +Y up, +X to the subject\'s left (obama, %i subdivisions)', (subdivisions) => {
-    checkFrame(exportMesh(obama.points, canonicalAlignment(obama.points), { subdivisions }));
+  it.each(frameCases)('is +Z towards the camera, +Y up, +X to the subject\'s left (obama, %i subdivisions, both views)', (subdivisions) => {
+    checkFrame(exportMesh(obama.views, obama.decoded, { subdivisions }));
+    checkFrame(exportMesh(obama.views, obama.decoded, { subdivisions, view: 'camera' }));
   });
 
   it('holds the same frame for both faces of a two-person photo', () => {
-    for (const points of twoPeople.points) checkFrame(exportMesh(points, canonicalAlignment(points)));
+    for (const views of twoPeople.views) {
+      checkFrame(exportMesh(views, twoPeople.decoded));
+      checkFrame(exportMesh(views, twoPeople.decoded, { view: 'camera' }));
+    }
   });
 
   function checkFrame(m: MeshData): void {
@@ -218,12 +264,12 @@ describe('metric scale and mesh frame', () => {
 });
 
 describe('face.glb', () => {
-  it('passes the Khronos glTF validator with no errors, warnings, infos or hints', async () => {
+  it('passes the Khronos glTF validator with no errors or warnings (infos: the textures\' non-power-of-two side only)', async () => {
     const report = await validate(obamaExport.files['face.glb']);
-    expect(report.issues.messages).toEqual([]);
+    expect(report.issues.messages.filter((m) => m.code !== 'IMAGE_NPOT_DIMENSIONS')).toEqual([]);
     expect(report.issues.numErrors).toBe(0);
     expect(report.issues.numWarnings).toBe(0);
-    expect(report.issues.numInfos + report.issues.numHints).toBe(0);
+    expect(report.issues.numHints).toBe(0);
     expect(report.info?.generator).toBe('recon-daemon test');
   });
 
@@ -240,7 +286,8 @@ describe('face.glb', () => {
     const [node] = root.listNodes();
     expect(root.listNodes()).toHaveLength(1);
     expect(node.getName()).toBe('face');
-    expect(node.getExtras()).toMatchObject({ units: 'metres', interPupillaryDistance: 0.063, source: { photo: 'control_obama_official_portrait.jpg', face: 0 } });
+    expect(node.getExtras()).toMatchObject({ units: 'metres', interPupillaryDistance: 0.063, view: 'front', pose: obama.pose, source: { photo: 'control_obama_official_portrait.jpg', face: 0 } });
+    expect((node.getExtras() as { cameraToHead: number[] }).cameraToHead).toHaveLength(16);
     expect(root.listMeshes()).toHaveLength(1);
     const [prim] = node.getMesh()!.listPrimitives();
     const { vertices, triangles } = meshCounts(1);
@@ -263,24 +310,30 @@ describe('face.glb', () => {
     const texture = material.getBaseColorTexture()!;
     expect(texture.getMimeType()).toBe('image/png');
     expect(Buffer.from(texture.getImage()!).equals(Buffer.from(obamaExport.files['texture.png']))).toBe(true);
+    // The detail normal map, tangent space, the same bytes as texture-normal.png.
+    const normal = material.getNormalTexture()!;
+    expect(material.getNormalScale()).toBe(1);
+    expect(Buffer.from(normal.getImage()!).equals(Buffer.from(obamaExport.files['texture-normal.png']))).toBe(true);
   });
 
   it('validates for every face of a two-person photo and for every subdivision level', async () => {
     const exports = [
-      ...(await Promise.all(twoPeople.points.map((p) => exportFace(twoPeople.decoded, p)))),
-      await exportFace(obama.decoded, obama.points, { subdivisions: 0 }),
-      await exportFace(obama.decoded, obama.points, { subdivisions: 2 }),
+      ...(await Promise.all(twoPeople.views.map((v) => exportFace(twoPeople.decoded, v)))),
+      await exportFace(obama.decoded, obama.views, { subdivisions: 0 }),
+      await exportFace(obama.decoded, obama.views, { subdivisions: 2, view: 'camera' }),
+      await exportFace(obama.decoded, obama.views, { subdivisions: 3 }),
     ];
     for (const ex of exports) {
       const report = await validate(ex.files['face.glb']);
       expect(report.issues.numErrors).toBe(0);
-      expect(report.issues.messages).toEqual([]);
+      expect(report.issues.messages.filter((m) => m.code !== 'IMAGE_NPOT_DIMENSIONS')).toEqual([]);
     }
     // Two different people, two different textures.
     const [a, b] = await Promise.all(exports.slice(0, 2).map((ex) => sharp(ex.files['texture.png']).resize(64, 64).raw().toBuffer()));
     let diff = 0;
     for (let i = 0; i < a.length; i++) diff += Math.abs(a[i] - b[i]);
-    expect(diff / a.length).toBeGreaterThan(10);
+    // (Both textures share the inpainted sides beyond the face, so the mean difference is below the faces' own.)
+    expect(diff / a.length).toBeGreaterThan(6);
   });
 
   it('switches to 32-bit indices above 65 535 vertices and still validates', async () => {
@@ -320,7 +373,7 @@ describe('texture.png', () => {
     const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
     expect(info.channels).toBe(3);
     expect(info.width).toBe(info.height);
-    expect([256, 512, 1024]).toContain(info.width);
+    expect(info.width).toBe(obamaExport.texture.size);
     const n = info.width * info.height;
     const mean = [0, 0, 0];
     let lum = 0;
@@ -333,7 +386,7 @@ describe('texture.png', () => {
     }
     expect(Math.sqrt(lum2 - lum * lum)).toBeGreaterThan(15);
     const face = photoFaceMean(obama.decoded, obama.points);
-    for (let c = 0; c < 3; c++) expect(Math.abs(mean[c] - face[c]), `channel ${c}: texture ${mean} photo ${face}`).toBeLessThan(12);
+    for (let c = 0; c < 3; c++) expect(Math.abs(mean[c] - face[c]), `channel ${c}: texture ${mean} photo ${face}`).toBeLessThan(15);
   });
 
   it('takes an explicit size and puts the forehead at the top (v = 1 is row 0)', async () => {

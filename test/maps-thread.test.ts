@@ -6,10 +6,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canonicalAlignment, toCrop } from '../src/recon/align.js';
 import { reconstructToFolder } from '../src/recon/folder.js';
 import { currentMapsThread, mapsThreadRunning, renderFaceImagesBeside } from '../src/recon/outputs/face-images.js';
-import { MAP_FILES } from '../src/recon/outputs/maps.js';
+import { VIEW_MAP_FILES } from '../src/recon/outputs/view-maps.js';
+import { faceViews } from '../src/recon/views.js';
 import { setOutputThreads } from '../src/recon/outputs/threading.js';
 import { createEngine, type Engine } from '../src/recon/reconstruct.js';
 import { compiledScript } from '../src/util/compiled-script.js';
@@ -36,7 +36,14 @@ describe('the maps thread', () => {
   it('runs, and writes the same files as the single-thread path on real photos, for each size, detail and subset', async () => {
     expect(currentMapsThread()?.alive).toBe(true);
     const photos = [casePath('control_obama_official_portrait.jpg'), casePath('astronaut_eileen_collins.png'), ...fs.readdirSync(landmarksDir).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort().slice(0, 3).map((f) => path.join(landmarksDir, f))];
-    const variants = [{}, { size: 512, detail: 0 }, { size: 128, detail: 1 }, { outputs: ['structure', 'crop'] as const }, { outputs: ['depth', 'mask'] as const }];
+    const variants = [
+      {},
+      { size: 512, detail: 0 },
+      { size: 128, detail: 1 },
+      { outputs: ['structure', 'crop'] as const },
+      { outputs: ['depth', 'mask'] as const },
+      { outputs: ['front-structure', 'front-mask'] as const },
+    ];
     let compared = 0;
     for (const photo of photos) {
       for (const v of variants) {
@@ -46,7 +53,9 @@ describe('the maps thread', () => {
           return reconstructToFolder(engine, photo, dir, { ...v, outputs: v.outputs ? [...v.outputs] : undefined });
         });
         expect(threaded.result.depthScale).toEqual(here.result.depthScale);
-        for (const f of MAP_FILES) {
+        expect(threaded.result.frontDepthScale).toEqual(here.result.frontDepthScale);
+        expect(threaded.result.frontView).toEqual(here.result.frontView);
+        for (const f of VIEW_MAP_FILES) {
           const a = path.join(dirs.threaded, f);
           if (!fs.existsSync(path.join(dirs.here, f))) {
             expect(fs.existsSync(a), f).toBe(false);
@@ -57,7 +66,7 @@ describe('the maps thread', () => {
         }
       }
     }
-    expect(compared).toBeGreaterThan(60);
+    expect(compared).toBeGreaterThan(120);
   });
 
   it('is not used by a thread whose outputs run inline (batch workers), which writes every file the same', async () => {
@@ -88,21 +97,21 @@ describe('the maps thread', () => {
 
   it('answers every job when the thread dies mid-way, and a new thread takes the next ones', async () => {
     const r = await engine.reconstruct(casePath('control_obama_official_portrait.jpg'));
-    const points = r.faces[r.reconstructed[0]].points!;
-    const alignment = canonicalAlignment(points, 1024);
-    const outputs = [...MAP_FILES];
-    const expected = await bothWays(() => renderFaceImagesBeside(r.decoded, alignment, toCrop(points, alignment), { outputs })).then((x) => x.here);
+    const face = r.faces[r.reconstructed[0]];
+    const views = faceViews(face.points!, face.pose!, 1024);
+    const outputs = [...VIEW_MAP_FILES];
+    const expected = await bothWays(() => renderFaceImagesBeside(r.decoded, views, { outputs })).then((x) => x.here);
     const first = currentMapsThread()!;
-    const pending = Array.from({ length: 6 }, () => renderFaceImagesBeside(r.decoded, alignment, toCrop(points, alignment), { outputs }));
+    const pending = Array.from({ length: 6 }, () => renderFaceImagesBeside(r.decoded, views, { outputs }));
     expect(first.inFlight).toBe(6);
     await first.stop();
     for (const got of await Promise.all(pending)) {
-      for (const f of MAP_FILES) expect(Buffer.compare(Buffer.from(got.files[f]!), Buffer.from(expected.files[f]!)), f).toBe(0);
+      for (const f of VIEW_MAP_FILES) expect(Buffer.compare(Buffer.from(got.files[f]!), Buffer.from(expected.files[f]!)), f).toBe(0);
     }
     const second = currentMapsThread();
     expect(second?.alive).toBe(true);
     expect(second).not.toBe(first);
-    const again = await renderFaceImagesBeside(r.decoded, alignment, toCrop(points, alignment), { outputs });
+    const again = await renderFaceImagesBeside(r.decoded, views, { outputs });
     expect(Buffer.compare(Buffer.from(again.files['structure.png']!), Buffer.from(expected.files['structure.png']!))).toBe(0);
   });
 });
@@ -115,7 +124,7 @@ describe('request threads', () => {
       `const { currentMapsThread } = await import(${JSON.stringify(new URL('../dist/recon/outputs/face-images.js', import.meta.url).href)});
       const t = currentMapsThread();
       if (process.argv[2] === 'use') {
-        const reply = await t.request({ size: 128, toCrop: [1, 0, 0, 0, 1, 0], imageSize: { width: 1, height: 1 }, cropPoints: [], detail: 0, outputs: [] }).catch((e) => String(e));
+        const reply = await t.request({ size: 128, toCrop: [1, 0, 0, 0, 1, 0], imageSize: { width: 1, height: 1 }, camera: [], front: [], rotation: [1, 0, 0, 0, 1, 0, 0, 0, 1], detail: 0, outputs: ['structure.png'] }).catch((e) => String(e));
         console.log(typeof reply === 'string' ? 'answered with an error' : 'answered');
       } else {
         // Long enough for the thread to come online (the CLI failing before any outputs once hung here).

@@ -1,7 +1,7 @@
 // The dense face surface (src/recon/mesh/build.ts): counts per subdivision level, topology, winding,
 // normals and UVs. Pure maths, so these run on the topology's own reference face, no models needed.
 import { describe, expect, it } from 'vitest';
-import { buildFaceMesh, meshCounts, vertexNormals, type FaceMesh } from '../src/recon/mesh/build.js';
+import { buildFaceMesh, meshCounts, mirrorVertices, vertexNormals, type FaceMesh } from '../src/recon/mesh/build.js';
 import { faceTopology } from '../src/recon/mesh/topology.js';
 import type { Vec3 } from '../src/recon/types.js';
 
@@ -29,9 +29,10 @@ describe('buildFaceMesh', () => {
   const points = referenceCropPoints();
 
   it.each([
-    [0, 468, 895],
-    [1, 1830, 3580],
-    [2, 7239, 14320],
+    [0, 468, 898],
+    [1, 1833, 3592],
+    [2, 7257, 14368],
+    [3, 28881, 57472],
   ] as const)('has the documented counts at %i subdivisions: %i vertices, %i triangles', (subdivisions, vertices, triangles) => {
     const m = buildFaceMesh(points, { subdivisions });
     expect(m.positions.length).toBe(vertices * 3);
@@ -41,20 +42,20 @@ describe('buildFaceMesh', () => {
     expect(m.baseVertexCount).toBe(468);
     expect(m.subdivisions).toBe(subdivisions);
     expect(meshCounts(subdivisions)).toEqual({ vertices, triangles });
-    expect(Math.max(...m.triangles)).toBe(vertices - 1);
+    expect(m.triangles.reduce((a, b) => Math.max(a, b), 0)).toBe(vertices - 1);
   });
 
   it('subdivides once by default', () => {
     expect(buildFaceMesh(points).subdivisions).toBe(1);
   });
 
-  it('stays a manifold disc with one outline that doubles per level', () => {
+  it('stays a manifold disc with one outline, the face oval, that doubles per level', () => {
     for (const subdivisions of [0, 1, 2] as const) {
       const m = buildFaceMesh(points, { subdivisions });
       const use = [...edgeUse(m).values()];
       expect(use.every((u) => u === 1 || u === 2)).toBe(true);
       const boundary = use.filter((u) => u === 1).length;
-      expect(boundary).toBe(39 * 2 ** subdivisions);
+      expect(boundary).toBe(36 * 2 ** subdivisions);
       // Euler characteristic of a disc: V − E + F = 1.
       expect(m.positions.length / 3 - use.length + m.triangles.length / 3).toBe(1);
     }
@@ -65,15 +66,43 @@ describe('buildFaceMesh', () => {
     expect(buildFaceMesh(withIris).positions).toEqual(buildFaceMesh(points).positions);
   });
 
-  it('winds every triangle counter-clockwise seen from the camera in mesh space (+Y up)', () => {
+  it('winds every triangle counter-clockwise in its UV layout, and all but the folds of a frontal view seen from the camera (+Y up)', () => {
     const m = buildFaceMesh(points, { subdivisions: 0 });
     const P = m.positions;
     let ccw = 0;
+    let ccwUv = 0;
     for (let t = 0; t < m.triangles.length; t += 3) {
       const [a, b, c] = [m.triangles[t], m.triangles[t + 1], m.triangles[t + 2]].map((i) => [P[3 * i], -P[3 * i + 1]]); // mesh x, y
       if ((b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]) > 0) ccw++;
+      const [u, v, w] = [m.triangles[t], m.triangles[t + 1], m.triangles[t + 2]].map((i) => [m.uvs[2 * i], m.uvs[2 * i + 1]]);
+      if ((v[0] - u[0]) * (w[1] - u[1]) - (v[1] - u[1]) * (w[0] - u[0]) > 0) ccwUv++;
     }
-    expect(ccw).toBe(m.triangles.length / 3);
+    expect(ccwUv).toBe(m.triangles.length / 3);
+    // The reference face seen from the front turns over at the cheeks' extremes and the lips' corners: 14 small
+    // triangles (1.6 %) face away there.
+    expect(ccw).toBeGreaterThan(0.98 * (m.triangles.length / 3));
+  });
+
+  it('is left-right symmetric: every vertex, UV and triangle has a mirror twin at every level', () => {
+    for (const subdivisions of [0, 1, 2] as const) {
+      const m = buildFaceMesh(points, { subdivisions });
+      const mirror = mirrorVertices(subdivisions);
+      const n = m.positions.length / 3;
+      expect(mirror.length).toBe(n);
+      let midline = 0;
+      for (let i = 0; i < n; i++) {
+        const j = mirror[i];
+        expect(mirror[j]).toBe(i);
+        if (j === i) midline++;
+        expect(m.uvs[2 * j]).toBeCloseTo(1 - m.uvs[2 * i], 6);
+        expect(m.uvs[2 * j + 1]).toBeCloseTo(m.uvs[2 * i + 1], 6);
+      }
+      expect(midline).toBeGreaterThanOrEqual(28);
+      const key = (t: number[]): string => [...t].sort((a, b) => a - b).join(',');
+      const tris = new Set<string>();
+      for (let t = 0; t < m.triangles.length; t += 3) tris.add(key([m.triangles[t], m.triangles[t + 1], m.triangles[t + 2]]));
+      for (let t = 0; t < m.triangles.length; t += 3) expect(tris.has(key([mirror[m.triangles[t]], mirror[m.triangles[t + 1]], mirror[m.triangles[t + 2]]]))).toBe(true);
+    }
   });
 
   it('gives unit normals that face the camera (negative z in the crop frame)', () => {
@@ -91,7 +120,13 @@ describe('buildFaceMesh', () => {
   });
 
   it('keeps a flat face flat: Loop subdivision reproduces planes, normals are the plane normal', () => {
-    const plane = points.map((p) => [p[0], p[1], 0.3 * p[0] - 0.2 * p[1] + 5] as Vec3);
+    // Laid out as its UV layout (no triangle turned over), on a tilted plane.
+    const uv = faceTopology().uvs;
+    const plane = points.map((_, i) => {
+      const x = 28 + 200 * uv[2 * i];
+      const y = 28 + 200 * (1 - uv[2 * i + 1]);
+      return [x, y, 0.3 * x - 0.2 * y + 5] as Vec3;
+    });
     const m = buildFaceMesh(plane, { subdivisions: 2 });
     const len = Math.hypot(0.3, -0.2, -1);
     for (let i = 0; i < m.positions.length / 3; i++) {
@@ -150,7 +185,7 @@ describe('buildFaceMesh', () => {
 
   it('rejects too few points and unknown levels with the standard wording', () => {
     expect(() => buildFaceMesh(points.slice(0, 100))).toThrow('Expected at least 468 for cropPoints.length but received 100');
-    expect(() => buildFaceMesh(points, { subdivisions: 3 as 0 })).toThrow('Expected 0, 1 or 2 for subdivisions but received 3');
+    expect(() => buildFaceMesh(points, { subdivisions: 4 as 0 })).toThrow('Expected an integer 0–3 for subdivisions but received 4');
   });
 });
 

@@ -16,7 +16,25 @@ beforeAll(async () => {
 });
 afterAll(() => engine.dispose());
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'recon-out-'));
-const ALL = ['crop.png', 'depth.png', 'face.glb', 'face.mtl', 'face.obj', 'mask.png', 'normal.png', 'overlay.png', 'result.json', 'structure.png', 'texture.png'];
+const ALL = [
+  'crop.png',
+  'depth.png',
+  'face.glb',
+  'face.mtl',
+  'face.obj',
+  'front-depth.png',
+  'front-mask.png',
+  'front-normal.png',
+  'front-structure.png',
+  'mask.png',
+  'normal.png',
+  'overlay.png',
+  'result.json',
+  'structure.png',
+  'texture-normal.png',
+  'texture-visibility.png',
+  'texture.png',
+];
 
 describe('reconstructToFolder', () => {
   it('writes every output with the documented names and a result.json that describes them', async () => {
@@ -37,14 +55,49 @@ describe('reconstructToFolder', () => {
     expect(l[0]).toBeCloseTo(0.64 * S, 0);
     expect(r[1]).toBeCloseTo(0.4 * S, 0);
     expect(l[1]).toBeCloseTo(0.4 * S, 0);
-    for (const f of ['crop.png', 'structure.png', 'depth.png', 'normal.png', 'mask.png']) {
+    for (const f of ['crop.png', 'structure.png', 'depth.png', 'normal.png', 'mask.png', 'front-structure.png', 'front-depth.png', 'front-normal.png', 'front-mask.png']) {
       const m = await sharp(path.join(dir, f)).metadata();
       expect([m.width, m.height], f).toEqual([256, 256]);
     }
     expect((await sharp(path.join(dir, 'structure.png')).metadata()).channels).toBe(1);
     expect((await sharp(path.join(dir, 'depth.png')).metadata()).depth).toBe('ushort');
     expect(json.depthScale.metresPerUnit).toBeGreaterThan(0);
-    expect(json.mesh).toMatchObject({ units: 'metres', vertices: 1830, triangles: 3580 });
+    expect(json.mesh).toMatchObject({ units: 'metres', view: 'front', subdivisions: 1, vertices: 1833, triangles: 3592 });
+    expect(json.mesh.pose).toEqual(json.faces[0].pose);
+    // Every file's frame is stated: the camera view's maps, the front view's, the mesh's view, the texture's UVs.
+    expect(json.frames).toMatchObject({
+      crop: 'camera',
+      structure: 'camera',
+      'front-structure': 'front',
+      'front-depth': 'front',
+      'front-normal': 'front',
+      'front-mask': 'front',
+      obj: 'front',
+      glb: 'front',
+      texture: 'uv',
+      textureVisibility: 'uv',
+      textureNormal: 'uv',
+      overlay: 'photo',
+    });
+    expect(Object.keys(json.frames).sort()).toEqual(Object.keys(json.outputs).filter((k) => k !== 'result').sort());
+    expect(json.headFrame.pose).toEqual(json.faces[0].pose);
+    expect(json.headFrame.cameraToHead).toHaveLength(16);
+    expect(json.frontDepthScale.metresPerUnit).toBeGreaterThan(0);
+    // A frontal portrait: nearly all of its front view seen by the photo, nothing taken from the mirror side.
+    expect(json.frontView.seen.seen).toBeGreaterThan(0.7);
+    expect(json.frontView.seen.mirrored).toBeLessThan(0.02);
+    expect(json.mesh.texture.seen + json.mesh.texture.mirrored + json.mesh.texture.inpainted).toBeCloseTo(1, 3);
+  });
+
+  it('writes the turntable only when asked, and the camera-frame mesh with view: camera', async () => {
+    const dir = tmp();
+    const { result } = await reconstructToFolder(engine, casePath('astronaut_eileen_collins.png'), dir, { outputs: ['glb', 'turntable'], view: 'camera', subdivisions: 2 });
+    expect(fs.readdirSync(dir).sort()).toEqual(['face.glb', 'result.json', 'turntable.webp']);
+    expect(result.mesh).toMatchObject({ view: 'camera', subdivisions: 2, vertices: 7257, triangles: 14368 });
+    expect(result.frames).toEqual({ glb: 'camera', turntable: 'front' });
+    const meta = await sharp(path.join(dir, 'turntable.webp'), { animated: true }).metadata();
+    expect(meta.format).toBe('webp');
+    expect(meta.pages).toBeGreaterThanOrEqual(24);
   });
 
   it('writes only the outputs asked for, at the size asked for', async () => {
@@ -89,7 +142,9 @@ describe('reconstructToFolder', () => {
     for (const [opts, text] of [
       [{ size: 2000 }, 'Expected integer 128–1024 for size but received 2000'],
       [{ detail: 2 }, 'Expected a number 0–1 for detail but received 2'],
-      [{ outputs: ['stl'] }, 'Expected names from crop, structure, depth, normal, mask, obj, glb, overlay for outputs but received "stl"'],
+      [{ outputs: ['stl'] }, 'Expected names from crop, structure, depth, normal, mask, front-structure, front-depth, front-normal, front-mask, obj, glb, overlay, turntable for outputs but received "stl"'],
+      [{ view: 'side' }, 'Expected one of front, camera for view but received "side"'],
+      [{ subdivisions: 5 }, 'Expected an integer 0–3 for subdivisions but received 5'],
     ] as const) {
       const err = await reconstructToFolder(engine, casePath('astronaut_eileen_collins.png'), tmp(), opts as never).catch((e) => e);
       expect(err.code).toBe('INVALID_OPTION');

@@ -56,8 +56,10 @@ describe('params validation', () => {
     [{ image: { path: '/a.jpg' }, options: { size: 256.5 } }, 'Expected integer 128–1024 for options.size but received 256.5'],
     [{ image: { path: '/a.jpg' }, options: { detail: '1' } }, 'Expected number 0–1 for options.detail but received "1"'],
     [{ image: { path: '/a.jpg' }, options: { faces: -1 } }, 'Expected "largest", "all" or a face index ≥ 0 for options.faces but received -1'],
-    [{ image: { path: '/a.jpg' }, options: { outputs: ['Structure'] } }, 'Expected an output kind (crop, structure, depth, normal, mask, obj, glb, overlay) for options.outputs[0] but received "Structure"'],
+    [{ image: { path: '/a.jpg' }, options: { outputs: ['Structure'] } }, 'Expected an output kind (crop, structure, depth, normal, mask, front-structure, front-depth, front-normal, front-mask, obj, glb, overlay, turntable) for options.outputs[0] but received "Structure"'],
     [{ image: { path: '/a.jpg' }, options: { maxPixels: 0 } }, 'Expected integer ≥ 1 for options.maxPixels but received 0'],
+    [{ image: { path: '/a.jpg' }, options: { view: 'side' } }, 'Expected one of front, camera for options.view but received "side"'],
+    [{ image: { path: '/a.jpg' }, options: { subdivisions: 4 } }, 'Expected an integer 0–3 for options.subdivisions but received 4'],
   ])('recon.reconstruct %j → %s', (params, message) => {
     const e = invalid('recon.reconstruct', params);
     expect(e.code).toBe(-32602);

@@ -319,7 +319,10 @@ describe('Unity package', () => {
       expect(completed.dir).toBe(path.join(d.info.outputRoot, completed.jobId));
       expect(completed).toMatchObject({ verdict: 'pass', faces: 1, reconstructed: [0] });
       expect(Math.abs(completed.pose.yaw)).toBeLessThan(20);
-      expect(Object.keys(completed.files).sort()).toEqual(['crop', 'depth', 'glb', 'mask', 'mtl', 'normal', 'obj', 'overlay', 'result', 'structure', 'texture']);
+      expect(Object.keys(completed.files).sort()).toEqual([
+        'crop', 'depth', 'front-depth', 'front-mask', 'front-normal', 'front-structure', 'glb', 'mask', 'mtl', 'normal', 'obj',
+        'overlay', 'result', 'structure', 'texture', 'textureNormal', 'textureVisibility',
+      ]);
 
       const copied = one(r, 'copied');
       expect(copied.sameAsResultRead).toBe(true);
@@ -340,6 +343,11 @@ describe('Unity package', () => {
       expect(plane.centreUnity[2]).toBeLessThan(0);
       expect(plane.yaw).toBe(180);
       expect(plane.tmpFilesLeft).toBe(0);
+      // The quad shows the map in the mesh's view: the front view under the default head-frame mesh.
+      expect(plane).toMatchObject({ reference: 'front-structure.png', referenceCamera: 'front-structure.png', meshView: 'front' });
+      expect(plane.headPoseYaw).toBe(completed.pose.yaw);
+      // With view "camera" the mesh is the camera's and the quad shows structure.png, whatever the preference.
+      expect(one(r, 'cameraView')).toMatchObject({ reference: 'structure.png', meshView: 'camera', vertices: 468, files: ['front-structure', 'glb', 'result', 'structure'] });
 
       const bytes = one(r, 'completedBytes');
       expect(bytes).toMatchObject({ source: 'upload', size: 128, faces: 1 });

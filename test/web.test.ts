@@ -213,10 +213,12 @@ describe('the page in Chromium', () => {
     expect(await done!.$eval('.verdict', (e) => e.getAttribute('data-verdict'))).toBe('pass');
     expect(await done!.$eval('.verdict .message', (e) => e.textContent)).toBe('Good photo: the reconstruction is reliable.');
     const kinds = await done!.$$eval('.maps figure', (fs) => fs.map((f) => f.getAttribute('data-kind')));
-    expect(kinds).toEqual(['structure', 'crop', 'depth', 'normal', 'overlay', 'mask', 'texture']);
+    expect(kinds).toEqual(['structure', 'front-structure', 'crop', 'depth', 'normal', 'overlay', 'mask', 'front-depth', 'front-normal', 'front-mask', 'texture', 'textureNormal', 'textureVisibility']);
     await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('[data-job-state="completed"] .maps img')].every((i) => i.complete && i.naturalWidth > 0), { timeout: 30_000 });
     await done!.waitForSelector('.viewer[data-ready]', { timeout: 60_000 });
     await new Promise((r) => setTimeout(r, 500)); // a few frames
+    // The 3D view's backdrop is the structure map in the mesh's view: the front view, under the head-frame mesh.
+    expect(await done!.$eval('.viewer', (e) => e.getAttribute('data-backdrop'))).toBe('front-structure.png');
     const canvas = await done!.$('.viewer canvas');
     const shot = Buffer.from(await canvas!.screenshot({ type: 'png' }));
     const { data, info } = await sharp(shot).removeAlpha().raw().toBuffer({ resolveWithObject: true });

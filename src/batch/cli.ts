@@ -2,6 +2,8 @@
 // threads) → a BatchRun over the output folder, with progress on stderr and the summary on stdout. Ctrl-C once
 // stops taking photos and lets the ones in flight finish; twice cancels them; either way the manifests and
 // summary.json describe what is done, and a rerun continues from there.
+import type { Subdivisions } from '../recon/mesh/build.js';
+import type { View } from '../recon/views.js';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { connectToDaemon, discoverDaemon } from '../client/discover.js';
@@ -27,6 +29,8 @@ export interface EngineArgs {
   outputs?: string;
   size?: number;
   detail?: number;
+  view?: string;
+  subdivisions?: number;
   force: boolean;
   maxPixels?: number;
   quality?: string[];
@@ -68,6 +72,8 @@ export function optionsFromArgs(a: EngineArgs): BatchOptions {
     outputs: parseOutputs(a.outputs),
     size: a.size,
     detail: a.detail,
+    view: a.view as View | undefined,
+    subdivisions: a.subdivisions as Subdivisions | undefined,
     force: a.force,
     maxPixels: a.maxPixels,
     quality: parseQuality(a.quality),
@@ -328,6 +334,8 @@ async function daemonWatch(a: WatchArgs): Promise<number> {
         outputs: o.outputs,
         ...(o.size !== undefined ? { size: o.size } : {}),
         ...(o.detail !== undefined ? { detail: o.detail } : {}),
+        ...(o.view !== undefined ? { view: o.view } : {}),
+        ...(o.subdivisions !== undefined ? { subdivisions: o.subdivisions } : {}),
         ...(o.force ? { force: true } : {}),
         ...(o.maxPixels !== undefined ? { maxPixels: o.maxPixels } : {}),
       },

@@ -119,6 +119,8 @@ export class DaemonRunner implements Runner {
       outputs: task.options.outputs,
       ...(task.options.size !== undefined ? { size: task.options.size } : {}),
       ...(task.options.detail !== undefined ? { detail: task.options.detail } : {}),
+      ...(task.options.view !== undefined ? { view: task.options.view } : {}),
+      ...(task.options.subdivisions !== undefined ? { subdivisions: task.options.subdivisions } : {}),
       ...(task.options.force ? { force: true } : {}),
       ...(task.options.maxPixels !== undefined ? { maxPixels: task.options.maxPixels } : {}),
     };

@@ -26,13 +26,18 @@ export const PAIRS_FOLDERS: Record<string, string> = {
   depth: 'depth',
   normal: 'normal',
   mask: 'mask',
+  'front-structure': 'front-structure',
+  'front-depth': 'front-depth',
+  'front-normal': 'front-normal',
+  'front-mask': 'front-mask',
   overlay: 'overlay',
   glb: 'glb',
+  turntable: 'turntable',
   result: 'results',
 };
 
 export function pairsExtension(kind: string): string {
-  return kind === 'glb' ? '.glb' : kind === 'result' ? '.json' : '.png';
+  return kind === 'glb' ? '.glb' : kind === 'result' ? '.json' : kind === 'turntable' ? '.webp' : '.png';
 }
 
 /** Destination of one output file, relative to the output folder ("/" separators). */

@@ -5,7 +5,8 @@
 import { createHash } from 'node:crypto';
 import { DEFAULT_SIZE, MAX_SIZE, MIN_SIZE } from '../recon/align.js';
 import { ErrorCodes, invalidOption, ReconError } from '../recon/errors.js';
-import { OUTPUT_KINDS, type OutputKind } from '../recon/outputs/kinds.js';
+import { DEFAULT_SUBDIVISIONS, isSubdivisions, type Subdivisions } from '../recon/mesh/build.js';
+import { DEFAULT_OUTPUT_KINDS, OUTPUT_KINDS, VIEWS, type OutputKind, type View } from '../recon/outputs/kinds.js';
 import { DEFAULT_THRESHOLDS, type QualityThresholds, type Verdict } from '../recon/quality.js';
 
 export const LAYOUTS = ['folders', 'pairs'] as const;
@@ -16,7 +17,20 @@ export const FACE_MODES = ['largest', 'all'] as const;
 export type FaceMode = (typeof FACE_MODES)[number];
 
 /** Output kinds the pairs layout can hold: images, each in a folder of its own (OBJ needs its MTL and texture beside it). */
-export const PAIRS_KINDS: ReadonlyArray<OutputKind> = ['crop', 'structure', 'depth', 'normal', 'mask', 'glb', 'overlay'];
+export const PAIRS_KINDS: ReadonlyArray<OutputKind> = [
+  'crop',
+  'structure',
+  'depth',
+  'normal',
+  'mask',
+  'front-structure',
+  'front-depth',
+  'front-normal',
+  'front-mask',
+  'glb',
+  'overlay',
+  'turntable',
+];
 export const PAIRS_DEFAULT_OUTPUTS: ReadonlyArray<OutputKind> = ['crop', 'structure'];
 
 export interface BatchOptions {
@@ -25,6 +39,8 @@ export interface BatchOptions {
   outputs: OutputKind[];
   size?: number;
   detail?: number;
+  view?: View;
+  subdivisions?: Subdivisions;
   force: boolean;
   maxPixels?: number;
   quality?: Partial<QualityThresholds>;
@@ -46,7 +62,7 @@ export function verdictAtLeast(v: Verdict, min: Verdict): boolean {
 export function resolveBatchOptions(o: BatchOptionsInput): BatchOptions {
   const layout = o.layout ?? 'folders';
   if (!(LAYOUTS as ReadonlyArray<string>).includes(layout)) throw invalidOption('--layout', `one of ${LAYOUTS.join(', ')}`, layout);
-  const outputs = o.outputs ?? [...(layout === 'pairs' ? PAIRS_DEFAULT_OUTPUTS : OUTPUT_KINDS)];
+  const outputs = o.outputs ?? [...(layout === 'pairs' ? PAIRS_DEFAULT_OUTPUTS : DEFAULT_OUTPUT_KINDS)];
   if (!Array.isArray(outputs) || !outputs.length) throw invalidOption('--outputs', `a comma-separated list of ${OUTPUT_KINDS.join(', ')}`, outputs);
   for (const k of outputs) {
     if (!(OUTPUT_KINDS as ReadonlyArray<string>).includes(k)) throw invalidOption('--outputs', `a comma-separated list of ${OUTPUT_KINDS.join(', ')}`, k);
@@ -61,6 +77,8 @@ export function resolveBatchOptions(o: BatchOptionsInput): BatchOptions {
   }
   if (o.size !== undefined && !(Number.isInteger(o.size) && o.size >= MIN_SIZE && o.size <= MAX_SIZE)) throw invalidOption('--size', `integer ${MIN_SIZE}–${MAX_SIZE}`, o.size);
   if (o.detail !== undefined && !(typeof o.detail === 'number' && o.detail >= 0 && o.detail <= 1)) throw invalidOption('--detail', 'a number 0–1', o.detail);
+  if (o.view !== undefined && !(VIEWS as ReadonlyArray<string>).includes(o.view)) throw invalidOption('--view', `one of ${VIEWS.join(', ')}`, o.view);
+  if (o.subdivisions !== undefined && !isSubdivisions(o.subdivisions)) throw invalidOption('--subdivisions', 'an integer 0–3', o.subdivisions);
   if (o.maxPixels !== undefined && !(Number.isInteger(o.maxPixels) && o.maxPixels >= 1)) throw invalidOption('--max-pixels', 'integer ≥ 1', o.maxPixels);
   const faces = o.faces ?? 'largest';
   if (!(FACE_MODES as ReadonlyArray<string>).includes(faces)) throw invalidOption('--faces', `one of ${FACE_MODES.join(', ')}`, faces);
@@ -81,6 +99,8 @@ export function resolveBatchOptions(o: BatchOptionsInput): BatchOptions {
     outputs: ordered,
     ...(o.size !== undefined && o.size !== DEFAULT_SIZE ? { size: o.size } : {}),
     ...(o.detail !== undefined ? { detail: o.detail } : {}),
+    ...(o.view !== undefined && o.view !== 'front' ? { view: o.view } : {}),
+    ...(o.subdivisions !== undefined && o.subdivisions !== DEFAULT_SUBDIVISIONS ? { subdivisions: o.subdivisions } : {}),
     force: o.force ?? false,
     ...(o.maxPixels !== undefined ? { maxPixels: o.maxPixels } : {}),
     ...(o.quality && Object.keys(o.quality).length ? { quality: o.quality } : {}),
@@ -113,6 +133,8 @@ export interface EngineTaskOptions {
   outputs: OutputKind[];
   size?: number;
   detail?: number;
+  view?: View;
+  subdivisions?: Subdivisions;
   force: boolean;
   maxPixels?: number;
   quality?: Partial<QualityThresholds>;
@@ -123,6 +145,8 @@ export function engineOptions(o: BatchOptions): EngineTaskOptions {
     outputs: o.outputs,
     ...(o.size !== undefined ? { size: o.size } : {}),
     ...(o.detail !== undefined ? { detail: o.detail } : {}),
+    ...(o.view !== undefined ? { view: o.view } : {}),
+    ...(o.subdivisions !== undefined ? { subdivisions: o.subdivisions } : {}),
     force: o.force,
     ...(o.maxPixels !== undefined ? { maxPixels: o.maxPixels } : {}),
     ...(o.quality ? { quality: o.quality } : {}),

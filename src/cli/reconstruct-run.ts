@@ -1,6 +1,8 @@
 // `recon-daemon reconstruct`: every photo through one engine (models loaded once). A photo that fails gets
 // a result.json with the error and does not stop the others; the exit code is 1 if any photo failed (an
 // error, or a quality verdict of fail).
+import type { Subdivisions } from '../recon/mesh/build.js';
+import type { View } from '../recon/views.js';
 import path from 'node:path';
 import { createEngine } from '../recon/reconstruct.js';
 import fs from 'node:fs/promises';
@@ -38,6 +40,8 @@ export async function runReconstruct(args: ReconstructArgs): Promise<number> {
     outputs: parseOutputs(args.outputs),
     size: args.size,
     detail: args.detail,
+    ...(args.view !== undefined ? { view: args.view as View } : {}),
+    ...(args.subdivisions !== undefined ? { subdivisions: args.subdivisions as Subdivisions } : {}),
     force: args.force,
     quality: parseQuality(args.quality),
   };
@@ -115,6 +119,8 @@ async function pickRunner(args: ReconstructArgs, options: FolderOptions): Promis
         outputs: options.outputs ? [...options.outputs] : undefined,
         size: options.size,
         detail: options.detail,
+        view: options.view,
+        subdivisions: options.subdivisions,
         force: options.force,
       };
       return {

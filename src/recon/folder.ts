@@ -5,20 +5,24 @@
 // verdict is `fail` writes result.json and the overlay only — no maps or mesh that would mislead — unless
 // `force` is set.
 import path from 'node:path';
-import { canonicalAlignment, DEFAULT_SIZE, MAX_SIZE, MIN_SIZE, toCrop } from './align.js';
+import { DEFAULT_SIZE, MAX_SIZE, MIN_SIZE } from './align.js';
 import { ErrorCodes, invalidOption, outputWriteError, ReconError, toReconError } from './errors.js';
 import { inputFile, readInput, type ReadInputOptions } from './decode.js';
-import { exportFace } from './export/index.js';
+import { completeTexture, exportFace, exportMesh, validateExportMeshOptions } from './export/index.js';
+import type { Subdivisions } from './mesh/build.js';
 import { renderOverlay } from './outputs/overlay.js';
 import { renderFaceImagesBeside, startMapsThread } from './outputs/face-images.js';
-import type { MapFile } from './outputs/maps.js';
+import { renderTurntable } from './outputs/turntable.js';
+import type { ViewMapFile } from './outputs/view-maps.js';
+import type { RgbImage } from './types.js';
+import { faceViews, viewMeshes, type View } from './views.js';
 import { assessQuality, failureReport, QualityCodes, type QualityCode, type QualityReport, type QualityThresholds } from './quality.js';
 import type { Engine, ReconstructOptions } from './reconstruct.js';
 import { toResultJson, type ResultJson } from './result-json.js';
 import { makeDir, writeFileAtomic, writeFileAtomicSync } from '../util/fs.js';
-import { OUTPUT_FILES, OUTPUT_KINDS, type OutputKind } from './outputs/kinds.js';
+import { DEFAULT_OUTPUT_KINDS, OUTPUT_FILES, OUTPUT_FRAMES, OUTPUT_KINDS, type OutputKind } from './outputs/kinds.js';
 
-export { OUTPUT_KINDS, OUTPUT_FILES, type OutputKind } from './outputs/kinds.js';
+export { OUTPUT_KINDS, DEFAULT_OUTPUT_KINDS, OUTPUT_FILES, type OutputKind } from './outputs/kinds.js';
 
 export interface FolderProgress {
   stage: string;
@@ -30,8 +34,12 @@ export interface FolderOptions extends Omit<ReconstructOptions, 'onProgress'> {
   outputs?: ReadonlyArray<OutputKind>;
   /** Side of the canonical square images, 128–1024 (default 256). */
   size?: number;
-  /** Share of the photo's lighting-normalised detail in the structure map, 0–1 (default 0.5). */
+  /** Share of the photo's lighting-normalised detail in the structure maps, 0–1 (default 0.5). */
   detail?: number;
+  /** The mesh's frame: 'front' (default: the head frame, under the front-view maps) or 'camera' (under crop.png). */
+  view?: View;
+  /** Loop subdivision levels of the exported mesh, 0–3 (default 1). */
+  subdivisions?: Subdivisions;
   /** Write the images and mesh even when the verdict is `fail`. */
   force?: boolean;
   /** Quality threshold overrides (docs/quality.md). */
@@ -49,7 +57,7 @@ export interface FolderResult {
 }
 
 /** The kinds rendered by renderFaceImagesBeside (the maps thread). */
-const MAP_KINDS = ['crop', 'structure', 'depth', 'normal', 'mask'] as const;
+const MAP_KINDS = ['crop', 'structure', 'depth', 'normal', 'mask', 'front-structure', 'front-depth', 'front-normal', 'front-mask'] as const;
 
 export const NO_FACE_HINT = 'Use a photo where one face is clearly visible, at least about 40 pixels wide.';
 
@@ -58,6 +66,7 @@ export function validateFolderOptions(o: FolderOptions): void {
     throw invalidOption('size', `integer ${MIN_SIZE}–${MAX_SIZE}`, o.size);
   }
   if (o.detail !== undefined && !(typeof o.detail === 'number' && o.detail >= 0 && o.detail <= 1)) throw invalidOption('detail', 'a number 0–1', o.detail);
+  validateExportMeshOptions({ view: o.view, subdivisions: o.subdivisions });
   if (o.outputs !== undefined) {
     if (!Array.isArray(o.outputs)) throw invalidOption('outputs', `a list of ${OUTPUT_KINDS.join(', ')}`, o.outputs);
     for (const k of o.outputs) if (!(OUTPUT_KINDS as ReadonlyArray<string>).includes(k)) throw invalidOption('outputs', `names from ${OUTPUT_KINDS.join(', ')}`, k);
@@ -67,10 +76,10 @@ export function validateFolderOptions(o: FolderOptions): void {
 export async function reconstructToFolder(engine: Engine, input: string | Uint8Array, dir: string, options: FolderOptions = {}): Promise<FolderResult> {
   const file = inputFile(input);
   const source = file !== undefined ? path.basename(file) : 'upload';
-  const { onProgress, outputs, size = DEFAULT_SIZE, detail, force = false, quality: thresholds, read, ...engineOptions } = options;
+  const { onProgress, outputs, size = DEFAULT_SIZE, detail, force = false, quality: thresholds, read, view, subdivisions, ...engineOptions } = options;
   try {
     validateFolderOptions(options);
-    const want = new Set<OutputKind>(outputs ?? OUTPUT_KINDS);
+    const want = new Set<OutputKind>(outputs ?? DEFAULT_OUTPUT_KINDS);
     // Boots while the engine runs, the first time (face-images.ts).
     const mapKinds = MAP_KINDS.filter((k) => want.has(k));
     if (mapKinds.length) startMapsThread();
@@ -85,7 +94,9 @@ export async function reconstructToFolder(engine: Engine, input: string | Uint8A
     const face = r.faces[faceIndex];
     const points = face.points!;
     const quality = assessQuality({ image: r.decoded, faces: r.faces, face: faceIndex, faceChosen: typeof engineOptions.faces === 'number' }, thresholds);
-    const alignment = canonicalAlignment(points, size);
+    // Both views of the face (views.ts): the camera view, pixel-aligned with crop.png, and the head frame.
+    const views = faceViews(points, face.pose!, size);
+    const alignment = views.alignment;
     const files: Record<string, string> = {};
     await makeDir(dir);
     // Blocking writes: this runs on a thread that has nothing else to do (a worker, or the CLI's one photo),
@@ -105,6 +116,8 @@ export async function reconstructToFolder(engine: Engine, input: string | Uint8A
       r.timings.overlay = round(performance.now() - t);
     };
     let depthScale: unknown;
+    let frontDepthScale: unknown;
+    let frontShares: { seen: number; mirrored: number; inpainted: number } | undefined;
     let mesh: Record<string, unknown> | undefined;
     const writeImages = quality.verdict !== 'fail' || force;
     const branches: Array<Promise<void>> = [];
@@ -113,36 +126,64 @@ export async function reconstructToFolder(engine: Engine, input: string | Uint8A
       const renderImages = async (): Promise<void> => {
         if (!mapKinds.length) return;
         const t = performance.now();
-        const images = await renderFaceImagesBeside(r.decoded, alignment, toCrop(points, alignment), { detail, outputs: mapKinds.map((k) => OUTPUT_FILES[k] as MapFile) });
-        await settleAll(mapKinds.map((k) => write(k, images.files[OUTPUT_FILES[k] as MapFile]!)));
+        const images = await renderFaceImagesBeside(r.decoded, views, { detail, outputs: mapKinds.map((k) => OUTPUT_FILES[k] as ViewMapFile) });
+        await settleAll(mapKinds.map((k) => write(k, images.files[OUTPUT_FILES[k] as ViewMapFile]!)));
         if (want.has('depth')) depthScale = images.depthScale;
+        if (want.has('front-depth')) frontDepthScale = images.frontDepthScale;
+        if (images.frontShares) frontShares = roundShares(images.frontShares);
         r.timings.render = round(performance.now() - t);
       };
-      const exportMesh = async (): Promise<void> => {
-        if (!want.has('obj') && !want.has('glb')) return;
+      const exportMeshFiles = async (): Promise<void> => {
+        const wantMesh = want.has('obj') || want.has('glb');
+        if (!wantMesh && !want.has('turntable')) return;
         const t = performance.now();
-        const exp = await exportFace(r.decoded, points, { alignment, meta: { version: r.versions['recon-daemon'], source: { file: source } } });
-        await settleAll([
-          ...(want.has('obj')
-            ? [write('obj', exp.files['face.obj']), write('mtl', exp.files['face.mtl']), write('texture', exp.files['texture.png'])]
-            : []),
-          ...(want.has('glb') ? [write('glb', exp.files['face.glb'])] : []),
-        ]);
-        mesh = {
-          units: 'metres',
-          frame: '+X image right, +Y up, +Z towards the camera; origin between the pupils',
-          interPupillaryDistance: 0.063,
-          vertices: exp.mesh.positions.length / 3,
-          triangles: exp.mesh.triangles.length / 3,
-          eyeCentres: exp.mesh.eyeCentres.map((p) => p.map((v) => Math.round(v * 1e6) / 1e6)),
-        };
+        const meshes = viewMeshes(views, r.decoded, { subdivisions });
+        let texture: RgbImage | undefined;
+        if (wantMesh) {
+          const exp = await exportFace(r.decoded, views, { view, subdivisions, meshes, meta: { version: r.versions['recon-daemon'], source: { file: source } } });
+          texture = exp.textureImage;
+          await settleAll([
+            ...(want.has('obj')
+              ? [
+                  write('obj', exp.files['face.obj']),
+                  write('mtl', exp.files['face.mtl']),
+                  write('texture', exp.files['texture.png']),
+                  write('textureNormal', exp.files['texture-normal.png']),
+                  write('textureVisibility', exp.files['texture-visibility.png']),
+                ]
+              : []),
+            ...(want.has('glb') ? [write('glb', exp.files['face.glb'])] : []),
+          ]);
+          mesh = {
+            units: 'metres',
+            view: exp.mesh.view,
+            frame:
+              exp.mesh.view === 'front'
+                ? 'head frame: +X the subject\'s left, +Y up, +Z out of the face; origin between the eyes; the front-view maps are its orthographic view along -Z'
+                : 'camera view: +X image right, +Y up, +Z towards the camera; origin between the pupils; crop.png and the camera-view maps are its orthographic view along -Z',
+            interPupillaryDistance: 0.063,
+            subdivisions: exp.mesh.subdivisions,
+            vertices: exp.mesh.positions.length / 3,
+            triangles: exp.mesh.triangles.length / 3,
+            eyeCentres: exp.mesh.eyeCentres.map((p) => p.map((v) => Math.round(v * 1e6) / 1e6)),
+            pose: face.pose,
+            texture: { size: exp.texture.size, ...roundShares(exp.texture.shares) },
+          };
+        }
+        if (want.has('turntable')) {
+          if (!texture) {
+            const m = exportMesh(views, r.decoded, { subdivisions, meshes });
+            texture = completeTexture(r.decoded, m.imagePoints, m.seen, m.prefer, m.points3d, m.uvs, m.triangles, { normalMap: false }).texture;
+          }
+          await write('turntable', await renderTurntable(meshes.front, texture));
+        }
         r.timings.mesh = round(performance.now() - t);
       };
       onProgress?.({ stage: 'render', fraction: 0.7 });
       // The maps go to the maps thread first, then the work left here starts in the order of its longest
       // deflates, so those overlap the JavaScript that follows instead of queueing after it: the texture PNG
       // (the GLB waits for it), then the overlay.
-      branches.push(renderImages(), exportMesh(), writeOverlay());
+      branches.push(renderImages(), exportMeshFiles(), writeOverlay());
     } else branches.push(writeOverlay());
     // A failure in one branch is reported only after the others have stopped writing.
     await settleAll(branches);
@@ -153,10 +194,23 @@ export async function reconstructToFolder(engine: Engine, input: string | Uint8A
       reconstructedFace: faceIndex,
       alignment: { size, matrix: alignment.matrix.map((v) => Math.round(v * 1e6) / 1e6), metresPerPixel: alignment.metresPerPixel },
       quality,
+      headFrame: {
+        pose: face.pose,
+        centre: views.frame.centre.map((v) => Math.round(v * 100) / 100),
+        rotation: views.frame.rotation.map(round6),
+        scale: round6(views.frame.scale),
+        size,
+        metresPerPixel: views.frame.metresPerPixel,
+        cameraToHead: views.cameraToHead.map(round6),
+        completed: Math.round((views.frame.completion.reduce((a, b) => a + b, 0) / views.frame.completion.length) * 1e4) / 1e4,
+      },
       ...(depthScale ? { depthScale } : {}),
+      ...(frontDepthScale ? { frontDepthScale } : {}),
+      ...(frontShares ? { frontView: { seen: frontShares } } : {}),
       ...(mesh ? { mesh } : {}),
       ...(overlayRegion ? { overlay: overlayRegion } : {}),
       outputs: files,
+      frames: Object.fromEntries(Object.keys(files).filter((k) => k !== 'result').map((k) => [k, OUTPUT_FRAMES[k as keyof typeof OUTPUT_FRAMES] === 'mesh' ? (mesh?.view as string) : OUTPUT_FRAMES[k as keyof typeof OUTPUT_FRAMES]])),
     };
     writeFileAtomicSync(path.join(dir, OUTPUT_FILES.result), JSON.stringify(result, null, 1), { dirExists: true });
     onProgress?.({ stage: 'done', fraction: 1 });
@@ -176,6 +230,15 @@ export async function reconstructToFolder(engine: Engine, input: string | Uint8A
 
 function round(v: number): number {
   return Math.round(v * 100) / 100;
+}
+
+function round6(v: number): number {
+  return Math.round(v * 1e6) / 1e6;
+}
+
+function roundShares(s: { seen: number; mirrored: number; inpainted: number }): { seen: number; mirrored: number; inpainted: number } {
+  const r4 = (v: number): number => Math.round(v * 1e4) / 1e4;
+  return { seen: r4(s.seen), mirrored: r4(s.mirrored), inpainted: r4(s.inpainted) };
 }
 
 /** Wait for every promise, then throw the first rejection: nothing is still writing when the caller cleans up. */

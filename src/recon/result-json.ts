@@ -29,14 +29,31 @@ export interface ResultJson {
   /** The canonical frame: `matrix` maps image pixels to crop pixels (row-major 2×3). */
   alignment?: { size: number; matrix: number[]; metresPerPixel: number };
   quality?: QualityReport;
+  /** The head frame (docs/outputs.md, "The front view"): the pose it undoes, its centre, rotation and scale. */
+  headFrame?: {
+    pose?: FaceResult['pose'];
+    centre: number[];
+    rotation: number[];
+    scale: number;
+    size: number;
+    metresPerPixel: number;
+    cameraToHead: number[];
+    completed: number;
+  };
   /** How depth.png values map to mesh-space metres (docs/outputs.md). */
   depthScale?: unknown;
-  /** The exported mesh: units, frame, counts, pupils. */
+  /** How front-depth.png values map to head-frame metres. */
+  frontDepthScale?: unknown;
+  /** How much of the front view's face the photo saw: shares of its area by where the detail comes from. */
+  frontView?: { seen: { seen: number; mirrored: number; inpainted: number } };
+  /** The exported mesh: units, view, frame, counts, eyes, pose, texture. */
   mesh?: Record<string, unknown>;
   /** overlay.png shows the photo region [x, y, w, h] (image pixels) scaled by `scale`. */
   overlay?: { region: [number, number, number, number]; scale: number };
   /** Output kind → file name in the photo's folder. */
   outputs?: Record<string, string>;
+  /** Output kind → the frame its file is in: camera, front, uv or photo (docs/result-format.md). */
+  frames?: Record<string, string>;
 }
 
 const r2 = (v: number): number => Math.round(v * 100) / 100;

@@ -5,7 +5,7 @@
 // Params schemas are strict (unknown fields are refused) and carry their own wording: every leaf says what it
 // expects ("integer 128–1024"), and validate.ts turns a failure into "Expected integer 128–1024 for
 // options.size but received 2000". No transforms or defaults, so what a client sends is what a handler gets.
-import { OUTPUT_KINDS } from '../recon/outputs/kinds.js';
+import { OUTPUT_KINDS, VIEWS } from '../recon/outputs/kinds.js';
 import { z } from 'zod';
 
 /** MAJOR.MINOR. A client whose major differs is refused at `initialize`; minors only add things. */
@@ -142,6 +142,10 @@ const ReconstructOptions = obj(
       .optional(),
     size: int('integer 128–1024', 128, 1024).optional(),
     detail: num('number 0–1', 0, 1).optional(),
+    /** The mesh's frame: "front" (the head frame, default) or "camera" (as the photo saw it). */
+    view: z.enum(VIEWS, exp(`one of ${VIEWS.join(', ')}`)).optional(),
+    /** Loop subdivision levels of the exported mesh, 0–3 (default 1). */
+    subdivisions: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)], exp('an integer 0–3')).optional(),
     force: z.boolean(exp('a boolean')).optional(),
     /** Plugin exporters to run after the outputs are written (plugins.list shows them); their files join the job folder. */
     exporters: z

@@ -3,7 +3,7 @@ driven by test/blender.test.ts. Installs the add-on from the built zip, exercise
 operators, the UI's background-thread path and the panels' drawing, and writes what it measured to a JSON
 report that the vitest file asserts on. Any exception exits Blender with code 1.
 
-Environment: RECON_TEST_ZIP, RECON_TEST_REPORT, RECON_TEST_PHOTO, RECON_TEST_NOFACE, RECON_TEST_URL,
+Environment: RECON_TEST_ZIP, RECON_TEST_REPORT, RECON_TEST_PHOTO, RECON_TEST_TURNED, RECON_TEST_NOFACE, RECON_TEST_URL,
 RECON_TEST_TOKEN, RECON_TEST_PLUGIN_COMMAND (and the daemon's HOME / XDG dirs, so discovery finds it)."""
 import json
 import math
@@ -22,6 +22,7 @@ ZIP = os.environ["RECON_TEST_ZIP"]
 REPORT = os.environ["RECON_TEST_REPORT"]
 PHOTO = os.environ["RECON_TEST_PHOTO"]
 PHOTO2 = os.environ["RECON_TEST_PHOTO2"]
+TURNED = os.environ["RECON_TEST_TURNED"]
 NOFACE = os.environ["RECON_TEST_NOFACE"]
 URL = os.environ["RECON_TEST_URL"]
 TOKEN = os.environ["RECON_TEST_TOKEN"]
@@ -126,7 +127,7 @@ uv_all = [to_image_px(p) for p in verts]
 inside = sum(1 for u, v in uv_all if 0 <= u <= W and 0 <= v <= H)
 on_face = sum(1 for u, v in uv_all if max(structure_at(u + du, v + dv) for du in (-1, 0, 1) for dv in (-1, 0, 1)) > 0)
 result_json = json.load(open(os.path.join(coll["recon_dir"], "result.json")))
-nose_crop = results.landmark_crop(result_json, 1)
+nose_crop = results.landmark_front(result_json, 1)  # the front view (the default): the head frame
 nose_img = to_image_px(verts[1])
 nose_err_px = math.hypot(nose_img[0] - nose_crop[0], nose_img[1] - nose_crop[1])
 # The GLB's eye centres are in mesh space: through the object's transform (its slot's offset) to the world.
@@ -204,6 +205,8 @@ report["api"] = {
         "nose_result_crop_px": list(nose_crop),
         "nose_error_mm": nose_err_px * k * 1000,
         "pupils_image_px": [list(p) for p in pupil_img],
+        "view": empty.get("recon_view"),
+        "mesh_view": mesh.get("view"),
         "nose_structure_value": structure_at(*nose_img),
         "corner_structure_value": structure_at(2, 2),
     },
@@ -543,6 +546,94 @@ ui["panels"] = {
 }
 ui["commands"] = runtime.commands()
 report["ui"] = ui
+
+# ---------------------------------------------------------------------------------------------------------
+# 5b. A turned photo: the front reference and the head-frame mesh line up. Every feature is measured on the maps
+#     the daemon wrote and on the mesh Blender built, in the reference image's pixels (S = 256).
+
+t = api.reconstruct(TURNED, outputs=["front-depth", "front-mask", "glb"], load_images=True)
+t_empty = bpy.data.objects[t[0]]
+t_mesh = bpy.data.objects[t[1]]
+t_result = json.load(open(os.path.join(bpy.data.collections[t.collection]["recon_dir"], "result.json")))
+t_img = t_empty.data
+tW, tH = t_img.size
+t_inv = t_empty.matrix_world.inverted()
+tD = t_empty.empty_display_size
+
+
+def t_px(world):
+    local = t_inv @ world
+    return ((local.x / tD + 0.5) * tW, (0.5 - local.y / tD) * tH)
+
+
+def image_values(name):
+    im = bpy.data.images[name]
+    w, h = im.size
+    p = list(im.pixels)
+    # Rows bottom-up in .pixels; return a function of (u, v) in image pixels (top-down) → first channel.
+    return lambda i, j: p[((h - 1 - min(max(int(j), 0), h - 1)) * w + min(max(int(i), 0), w - 1)) * 4]
+
+
+depth_at = image_values(t.collection + " front-depth")
+mask_at = image_values(t.collection + " front-mask")
+t_verts = [t_mesh.matrix_world @ v.co for v in t_mesh.data.vertices]
+t_uv = [t_px(p) for p in t_verts]
+# The nose: the map's nearest point (front-depth's maximum) against the mesh's nose tip (vertex 1) and the
+# vertex nearest the viewer (the map's own maximum is on the surface, not necessarily on a landmark).
+best = max(((depth_at(i, j), i, j) for j in range(tH) for i in range(tW)))
+nearest = min(range(len(t_verts)), key=lambda i: t_verts[i].y)
+corner = lambda a, b: t_px((t_verts[a] + t_verts[b]) / 2)  # noqa: E731
+midline = [1, 4, 6, 8, 9, 10, 13, 14, 17, 151, 152, 164, 168, 175, 195, 197, 199, 200]
+report["turned"] = {
+    "names": list(t),
+    "reference_image": t_img.name,
+    "view": t_empty.get("recon_view"),
+    "mesh_view": t_mesh.get("view"),
+    "pose": t_result["faces"][t_result["reconstructedFace"]]["pose"],
+    "S": int(t_empty["recon_size"]),
+    "depth_max_px": [best[1] + 0.5, best[2] + 0.5],
+    "nearest_vertex_px": list(t_uv[nearest]),
+    "nose_tip_px": list(t_uv[1]),
+    "eye_centres_px": [list(corner(33, 133)), list(corner(362, 263))],
+    # Midline landmarks: the head frame's transform of the engine's points (result.json) against the mesh.
+    "midline_errors_px": [math.hypot(t_uv[i][0] - results.landmark_front(t_result, i)[0], t_uv[i][1] - results.landmark_front(t_result, i)[1]) for i in midline],
+    "vertices_on_mask": sum(1 for u, v in t_uv if max(mask_at(u + du, v + dv) for du in (-1, 0, 1) for dv in (-1, 0, 1)) > 0) / len(t_uv),
+    "mask_pixels_under_mesh": None,
+    "normal_map_linked": any(n.type == "NORMAL_MAP" and n.outputs["Normal"].is_linked for n in t_mesh.data.materials[0].node_tree.nodes),
+}
+# And the other way: every pixel the mask covers fully has a mesh triangle over it (the outline matches).
+covered = 0
+full = 0
+tri_px = []
+for poly in t_mesh.data.polygons:
+    tri_px.append([t_uv[i] for i in poly.vertices])
+grid = {}
+for k_, tri in enumerate(tri_px):
+    xs = [p[0] for p in tri]
+    ys = [p[1] for p in tri]
+    for gx in range(int(min(xs)) // 8, int(max(xs)) // 8 + 1):
+        for gy in range(int(min(ys)) // 8, int(max(ys)) // 8 + 1):
+            grid.setdefault((gx, gy), []).append(k_)
+
+
+def inside_tri(x, y, tri):
+    (ax, ay), (bx, by), (cx, cy) = tri[:3]
+    d1 = (bx - ax) * (y - ay) - (by - ay) * (x - ax)
+    d2 = (cx - bx) * (y - by) - (cy - by) * (x - bx)
+    d3 = (ax - cx) * (y - cy) - (ay - cy) * (x - cx)
+    return (d1 >= 0 and d2 >= 0 and d3 >= 0) or (d1 <= 0 and d2 <= 0 and d3 <= 0)
+
+
+for j in range(0, tH, 2):
+    for i in range(0, tW, 2):
+        if mask_at(i, j) < 0.999:
+            continue
+        full += 1
+        x, y = i + 0.5, j + 0.5
+        if any(inside_tri(x, y, tri_px[k_]) for k_ in grid.get((int(x) // 8, int(y) // 8), [])):
+            covered += 1
+report["turned"]["mask_pixels_under_mesh"] = covered / max(1, full)
+api.remove(t.collection)
 
 # ---------------------------------------------------------------------------------------------------------
 # 7. Operators in background mode run synchronously: the photo again (replaces), and a plugin command.

@@ -294,18 +294,45 @@ class PlacementTest(unittest.TestCase):
 
 
 class OptionsTest(unittest.TestCase):
-    def test_defaults_always_ask_for_the_structure_map_and_the_mesh(self):
+    def test_defaults_ask_for_the_front_view_its_structure_map_and_the_mesh(self):
         d, c = jobs.normalize_options({})
-        self.assertEqual(d, {"outputs": ["crop", "structure", "depth", "normal", "glb"]})
+        self.assertEqual(d, {"outputs": ["crop", "depth", "normal", "front-structure", "glb"], "view": "front"})
         d, c = jobs.normalize_options({"outputs": ["crop"], "import_mesh": False, "size": 512, "detail": 0, "face": 1})
-        self.assertEqual(d, {"outputs": ["crop", "structure"], "size": 512, "detail": 0.0, "faces": 1})
+        self.assertEqual(d, {"outputs": ["crop", "front-structure"], "size": 512, "detail": 0.0, "faces": 1, "view": "front"})
         self.assertFalse(c["import_mesh"])
+        # The camera view's preference: structure.png and the camera-frame mesh.
+        d, c = jobs.normalize_options({"view": "camera", "outputs": [], "subdivisions": 2})
+        self.assertEqual(d, {"outputs": ["structure", "glb"], "view": "camera", "subdivisions": 2})
+        self.assertEqual(c["view"], "camera")
+
+    def test_the_reference_is_the_structure_map_in_the_meshs_view(self):
+        both = {"structure": "structure.png", "front-structure": "front-structure.png", "glb": "face.glb"}
+        frames_ = {"structure": "camera", "front-structure": "front"}
+        self.assertEqual(results.reference_kind({"outputs": both, "frames": dict(frames_, glb="front"), "mesh": {"view": "front"}}, "camera"),
+                         "front-structure")
+        self.assertEqual(results.reference_kind({"outputs": both, "frames": dict(frames_, glb="camera"), "mesh": {"view": "camera"}}),
+                         "structure")
+        self.assertEqual(results.reference_kind({"outputs": both}, "camera"), "structure")  # no mesh: the preference
+        self.assertEqual(results.reference_kind({"outputs": {"structure": "structure.png"}, "mesh": {}}), "structure")  # an older daemon
+        self.assertIsNone(results.reference_kind({"outputs": {"glb": "face.glb"}}))
+
+    def test_landmarks_go_into_the_front_view_through_the_head_frame(self):
+        # A head turned 90° about the vertical (rotation rows: head axes in image space), scale 2, centre (10, 20, 30).
+        r = {"faces": [{"points": [[10, 20, 30], [10, 20, 35], [10, 25, 30]]}], "reconstructed": [0],
+             "headFrame": {"rotation": [0, 0, 1, 0, 1, 0, -1, 0, 0], "centre": [10, 20, 30], "scale": 2, "size": 256}}
+        for i, want in enumerate([(128.0, 102.4), (138.0, 102.4), (128.0, 112.4)]):  # 1: depth in the photo → x in the front view
+            got = results.landmark_front(r, i)
+            self.assertAlmostEqual(got[0], want[0], places=9)
+            self.assertAlmostEqual(got[1], want[1], places=9)
+        self.assertIsNone(results.landmark_front({"faces": [{"points": [[0, 0, 0]]}], "reconstructed": [0]}, 0))
 
     def test_bad_values_are_refused_with_the_daemons_wording(self):
         cases = [({"size": 2000}, "Expected integer 128–1024 for size but received 2000"),
                  ({"detail": 2}, "Expected number 0–1 for detail but received 2"),
                  ({"outputs": ["nope"]}, "Expected a list of output kinds"),
-                 ({"transfer": "x"}, "Expected one of auto, path, data for transfer")]
+                 ({"transfer": "x"}, "Expected one of auto, path, data for transfer"),
+                 ({"view": "side"}, "Expected one of front, camera for view but received 'side'"),
+                 ({"subdivisions": 4}, "Expected an integer 0–3 for subdivisions but received 4")]
         for opts, text in cases:
             with self.assertRaises(ReconError) as e:
                 jobs.normalize_options(opts)
@@ -370,16 +397,17 @@ class DaemonTest(unittest.TestCase):
         self.assertEqual(seen[-1], ("done", 1.0))
         fractions = [f for _s, f in seen]
         self.assertEqual(fractions, sorted(fractions))
-        self.assertTrue(by_path.files["structure"].startswith(by_path.summary["dir"]))
+        self.assertEqual(by_path.reference, "front-structure")
+        self.assertTrue(by_path.files["front-structure"].startswith(by_path.summary["dir"]))
         by_data = jobs.run_job(self.c, PORTRAIT, {"transfer": "data"})
         try:
             self.assertTrue(by_data.fetched)
             self.assertTrue(by_data.files["glb"].startswith(by_data.temp_dir))
-            for kind in ("structure", "crop", "depth", "normal"):
+            for kind in ("front-structure", "crop", "depth", "normal"):
                 with open(by_path.files[kind], "rb") as a, open(by_data.files[kind], "rb") as b:
                     self.assertEqual(a.read(), b.read(), kind)
             with open(by_data.files["glb"], "rb") as f:  # its extras name the source ("upload"), so not byte-equal
-                self.assertEqual(len(glb.read_mesh(f.read()).positions), 1830)
+                self.assertEqual(len(glb.read_mesh(f.read()).positions), 1833)
             self.assertEqual(by_data.result["alignment"]["size"], 256)
         finally:
             by_data.cleanup()
@@ -389,19 +417,32 @@ class DaemonTest(unittest.TestCase):
         o = jobs.run_job(self.c, PORTRAIT, {"outputs": ["glb"]})
         with open(o.files["glb"], "rb") as f:
             m = glb.read_mesh(f.read())
-        self.assertEqual((len(m.positions), len(m.triangles)), (1830, 3580))  # docs/mesh-export.md, 1 subdivision
-        self.assertEqual(len(m.normals), 1830)
-        self.assertEqual(len(m.uvs), 1830)
+        self.assertEqual((len(m.positions), len(m.triangles)), (1833, 3592))  # docs/mesh-export.md, 1 subdivision
+        self.assertEqual(len(m.normals), 1833)
+        self.assertEqual(len(m.uvs), 1833)
         self.assertTrue(m.texture.startswith(b"\x89PNG"))
+        self.assertTrue(m.normal_texture.startswith(b"\x89PNG"))  # the detail normal map
+        self.assertEqual(m.material["normalScale"], 1.0)
+        self.assertEqual(m.extras["view"], "front")
+        self.assertEqual(m.extras["pose"], results.reconstructed_face(o.result)["pose"])
         self.assertEqual(m.extras["interPupillaryDistance"], 0.063)
         (lx, ly, lz), (rx, ry, rz) = m.extras["eyeCentres"]
         self.assertAlmostEqual(((rx - lx) ** 2 + (ry - ly) ** 2 + (rz - lz) ** 2) ** 0.5, 0.063, delta=0.0002)
         # The nose tip (landmark 1) is in front of the pupils (+Z) and below them.
         self.assertGreater(m.positions[1][2], 0.02)
         self.assertLess(m.positions[1][1], -0.02)
-        # Its crop position through the frame maths agrees with result.json's landmark within 2 px.
+        # Its front-view position through the frame maths agrees with result.json's landmark (head frame) within 2 px.
         u, v = frames.mesh_to_crop(m.positions[1][0], m.positions[1][1], 256)
-        lu, lv = results.landmark_crop(o.result, 1)
+        lu, lv = results.landmark_front(o.result, 1)
+        self.assertLess(((u - lu) ** 2 + (v - lv) ** 2) ** 0.5, 2.0)
+        # In the camera view (view "camera") the same holds against the crop.
+        oc = jobs.run_job(self.c, PORTRAIT, {"outputs": ["glb"], "view": "camera"})
+        self.assertEqual(oc.reference, "structure")
+        with open(oc.files["glb"], "rb") as f:
+            mc = glb.read_mesh(f.read())
+        self.assertEqual(mc.extras["view"], "camera")
+        u, v = frames.mesh_to_crop(mc.positions[1][0], mc.positions[1][1], 256)
+        lu, lv = results.landmark_crop(oc.result, 1)
         self.assertLess(((u - lu) ** 2 + (v - lv) ** 2) ** 0.5, 2.0)
 
     def test_no_face_fails_with_the_daemons_code_and_hint(self):
@@ -424,7 +465,7 @@ class DaemonTest(unittest.TestCase):
         self.assertEqual(e.exception.code, "REQUEST_CANCELLED")
 
     def test_result_read_serves_a_job_file_as_bytes(self):
-        o = jobs.run_job(self.c, PORTRAIT, {"outputs": ["structure"], "import_mesh": False})
+        o = jobs.run_job(self.c, PORTRAIT, {"outputs": ["structure"], "import_mesh": False, "view": "camera"})
         data = self.c.read_file(o.job_id, "structure.png")
         with open(o.files["structure"], "rb") as f:
             self.assertEqual(data, f.read())

@@ -158,6 +158,20 @@ internal static class ClientProgram
                 { "side", plane.Side }, { "centreMesh", new JArray(plane.CentreMesh.X, plane.CentreMesh.Y, plane.CentreMesh.Z) },
                 { "centreUnity", new JArray(plane.CentreUnity.X, plane.CentreUnity.Y, plane.CentreUnity.Z) }, { "yaw", plane.YawDegrees },
                 { "tmpFilesLeft", tmpLeft },
+                { "reference", FaceFrame.ReferenceFileName(resultJson) },
+                { "referenceCamera", FaceFrame.ReferenceFileName(resultJson, Views.Camera) },
+                { "meshView", resultJson["mesh"]?["view"] },
+                { "headPoseYaw", FaceFrame.HeadPose(resultJson)?.Yaw },
+            });
+
+            // The camera-view preference: the mesh in the camera's frame, so the quad shows structure.png.
+            var camera = await client.ReconstructAsync(ImageInput.FromPath(photo),
+                new ReconstructOptions { Outputs = new[] { OutputKinds.Structure, OutputKinds.FrontStructure, OutputKinds.Glb }, View = Views.Camera, Subdivisions = 0 });
+            var cameraJson = JObject.Parse(System.Text.Encoding.UTF8.GetString(await client.ReadResultAsync(camera.JobId, "result.json")));
+            Emit("cameraView", new JObject
+            {
+                { "reference", FaceFrame.ReferenceFileName(cameraJson, Views.Front) }, { "meshView", cameraJson["mesh"]?["view"] },
+                { "vertices", cameraJson["mesh"]?["vertices"] }, { "files", new JArray(camera.Files.Keys.OrderBy(k => k, StringComparer.Ordinal)) },
             });
 
             // Bytes instead of a path (what the editor sends to a daemon on another machine), with options.

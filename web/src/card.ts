@@ -2,7 +2,7 @@
 // view and the zip. Test hooks: the card has data-job-id and data-job-state (queued|running|completed|failed).
 import type { JobState, RpcErrorObject } from '../../src/rpc/protocol.js';
 import { h, toast } from './dom.js';
-import { fetchResult, fileUrl, imageOutputs, outputLabel, stageLabel, VERDICT_WORDS, type ResultJson } from './result.js';
+import { backdropOutput, fetchResult, fileUrl, imageOutputs, outputLabel, stageLabel, VERDICT_WORDS, type ResultJson } from './result.js';
 import { Viewer } from './viewer.js';
 
 /** The page's four states; a cancelled job shows as failed. */
@@ -162,9 +162,12 @@ export class JobCard {
         stage.replaceChildren(snapshot ? h('img', { src: snapshot, alt: '3D view (paused)' }) : '', resume);
       };
       const s = r.alignment;
+      const under = backdropOutput(r);
+      if (under) stage.dataset.backdrop = under;
       v.load({
         glbUrl: fileUrl(id, r.outputs.glb),
-        backdrop: r.outputs.structure && s ? { url: fileUrl(id, r.outputs.structure), size: s.size, metresPerPixel: s.metresPerPixel } : undefined,
+        // The structure map in the mesh's view (front-structure.png under the default head-frame mesh).
+        backdrop: under && s ? { url: fileUrl(id, under), size: s.size, metresPerPixel: s.metresPerPixel } : undefined,
       })
         .then(() => {
           if (!v.hasBackdrop) backdrop.hidden = true;

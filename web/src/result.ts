@@ -16,14 +16,29 @@ export interface ResultJson {
   faces?: unknown[];
   alignment?: { size: number; metresPerPixel: number };
   quality?: { verdict: 'pass' | 'warn' | 'fail'; checks: QualityCheck[] };
-  mesh?: { vertices: number; triangles: number };
+  /** `view`: the mesh's frame, "front" (the head frame, under front-structure.png) or "camera" (under structure.png). */
+  mesh?: { vertices: number; triangles: number; view?: string };
   timings?: Record<string, number>;
   outputs: Record<string, string>;
   error?: { code: string; message: string; hint: string };
 }
 
 /** Kinds shown first, in this order; any other PNG output follows in result.json's order. */
-const IMAGE_ORDER = ['structure', 'crop', 'depth', 'normal', 'overlay', 'mask', 'texture'];
+const IMAGE_ORDER = [
+  'structure',
+  'front-structure',
+  'crop',
+  'depth',
+  'normal',
+  'overlay',
+  'mask',
+  'front-depth',
+  'front-normal',
+  'front-mask',
+  'texture',
+  'textureNormal',
+  'textureVisibility',
+];
 
 const LABELS: Record<string, string> = {
   structure: 'Structure map',
@@ -33,7 +48,18 @@ const LABELS: Record<string, string> = {
   overlay: 'Landmarks on the photo',
   mask: 'Mask',
   texture: 'Texture (UV)',
+  'front-structure': 'Structure map, front view',
+  'front-depth': 'Depth, front view',
+  'front-normal': 'Normals, front view',
+  'front-mask': 'Mask, front view',
+  textureNormal: 'Detail normal map (UV)',
+  textureVisibility: 'Seen by the photo (UV)',
 };
+
+/** The structure map that lies under the mesh: the one in the mesh's view (result.json `mesh.view`). */
+export function backdropOutput(r: Pick<ResultJson, 'outputs' | 'mesh'>): string | undefined {
+  return r.mesh?.view === 'front' && r.outputs['front-structure'] ? r.outputs['front-structure'] : r.mesh?.view === 'front' ? undefined : r.outputs.structure;
+}
 
 export function outputLabel(kind: string): string {
   if (LABELS[kind]) return LABELS[kind];

@@ -58,7 +58,10 @@ def reconstruct(filepath, *, url=None, token=None, timeout=120, on_progress=None
     even on a fail verdict), ``max_pixels``, ``import_mesh`` (default True), ``load_images`` (crop/depth/normal/
     mask as images, default True), ``transfer`` ("auto": paths for a daemon on this machine, else bytes;
     "data": always bytes and result.read), ``name`` (collection name; default the photo's stem),
-    ``mesh_importer`` ("BUILTIN" or "GLTF"; default the preference).
+    ``mesh_importer`` ("BUILTIN" or "GLTF"; default the preference), ``view`` ("front": the head turned to face
+    the front, front-structure.png with the head-frame mesh on it; "camera": as the photo saw it, structure.png
+    with the camera-frame mesh; default the preference, front), ``subdivisions`` (0–3, the mesh's density;
+    default 1).
 
     ``on_progress(stage, fraction)`` is called from this thread as job.progress arrives; set ``cancel_event``
     (a threading.Event) from another thread to cancel.
@@ -72,6 +75,7 @@ def reconstruct(filepath, *, url=None, token=None, timeout=120, on_progress=None
     path = bpy.path.abspath(filepath) if filepath.startswith("//") else filepath
     path = os.path.abspath(os.path.expanduser(path))
     mesh_importer = options.pop("mesh_importer", None) or get_prefs().mesh_importer
+    options.setdefault("view", str(get_prefs().view).lower())
     if mesh_importer not in ("BUILTIN", "GLTF"):
         raise ReconError("Expected BUILTIN or GLTF for mesh_importer but received %r" % (mesh_importer,), errors.INVALID_OPTION, "")
     _, client_opts = jobs.normalize_options(options)  # refuse bad options before connecting

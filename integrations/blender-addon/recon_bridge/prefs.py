@@ -61,6 +61,17 @@ class RECON_AddonPreferences(AddonPreferences):
         description="Seconds a reconstruction may take before it is cancelled",
         default=120.0, min=5.0, max=3600.0, unit="TIME_ABSOLUTE",
     )
+    view: EnumProperty(
+        name="View",
+        description="Which view of the face to build: the reference image and the head mesh always match",
+        items=(
+            ("FRONT", "Front view", "The head turned to face the front (front-structure.png and the head-frame mesh): the "
+                                    "modeller's front reference, whatever the pose in the photo"),
+            ("CAMERA", "Camera view", "As the photo saw it (structure.png, pixel-aligned with the photo's crop, and the "
+                                      "mesh in the camera's frame)"),
+        ),
+        default="FRONT",
+    )
     mesh_importer: EnumProperty(
         name="Mesh import",
         description="How face.glb becomes a Blender mesh",
@@ -96,6 +107,7 @@ class RECON_AddonPreferences(AddonPreferences):
         col.separator()
         col.prop(self, "request_timeout")
         col.prop(self, "job_timeout")
+        col.prop(self, "view")
         col.prop(self, "mesh_importer")
 
 
@@ -108,6 +120,7 @@ class _Defaults(object):
     cli_path = default_cli_command()
     request_timeout = 10.0
     job_timeout = 120.0
+    view = "FRONT"
     mesh_importer = "BUILTIN"
 
 

@@ -53,7 +53,7 @@ class RECON_PG_options(PropertyGroup):
     def to_options(self):
         """The keyword options of recon_bridge.api.reconstruct for these settings."""
         opts = {
-            "outputs": ["structure"] + sorted(self.outputs),
+            "outputs": sorted(self.outputs),
             "size": int(self.size),
             "detail": round(float(self.detail), 4),
             "import_mesh": bool(self.import_mesh),

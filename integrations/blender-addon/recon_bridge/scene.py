@@ -3,13 +3,15 @@
 # (bpy.data.*.new), so it works in background mode, from timers, and across Blender versions.
 #
 # What it builds, in a collection named after the photo (the files come from the job's outputs by kind:
-# REFERENCE_KIND, MESH_KIND, IMAGE_KINDS):
-#   "<name> reference"  an image empty (Blender's reference image) showing structure.png, facing the front view,
-#                       S·k metres wide, drawn behind geometry, half transparent, in orthographic views only;
+# the reference map of the mesh's view, MESH_KIND, IMAGE_KINDS):
+#   "<name> reference"  an image empty (Blender's reference image) showing the structure map in the mesh's view
+#                       (front-structure.png under the default head-frame mesh, structure.png under a camera-view
+#                       one: result.json says which), facing the front view, S·k metres wide, drawn behind
+#                       geometry, half transparent, in orthographic views only;
 #   "<name> face"       the face mesh from face.glb (a face mask: forehead to chin, no back of the head), aligned
-#                       with it (mesh space → Blender: (x, y, z) → (x, −z, y)); translucent in Solid shading so
-#                       the reference shows through it;
-#   images "<name> crop|depth|normal|mask" (fake user, so they are saved with the file).
+#                       with it (mesh space → Blender: (x, y, z) → (x, −z, y)); its material with the texture and
+#                       the detail normal map; translucent in Solid shading so the reference shows through it;
+#   images "<name> crop|depth|normal|mask|front-…" (fake user, so they are saved with the file).
 # Each result sits in its own slot along +X (core/placement.py), so results never intersect; the new objects
 # end up selected, the mesh active.
 #
@@ -31,11 +33,12 @@ from .core.glb import GlbError, read_mesh
 TAG = "recon_bridge"
 
 #: The result.json output kinds the scene is made of (result.outputs / job.completed files): the reference
-#: image, the mesh, and the images loaded besides (if present).
+#: image (the structure map in the mesh's view, JobOutcome.reference; REFERENCE_KIND when the job does not
+#: say), the mesh, and the images loaded besides (if present).
 REFERENCE_KIND = "structure"
 MESH_KIND = "glb"
-IMAGE_KINDS = ("crop", "depth", "normal", "mask")
-NON_COLOR = ("depth", "normal", "mask")
+IMAGE_KINDS = ("crop", "depth", "normal", "mask", "structure", "front-structure", "front-depth", "front-normal", "front-mask")
+NON_COLOR = ("depth", "normal", "mask", "front-depth", "front-normal", "front-mask")
 
 #: The reference image's opacity, and the mesh's in Solid shading (its material's viewport colour alpha).
 REFERENCE_OPACITY = 0.5
@@ -199,6 +202,25 @@ def _build_mesh_builtin(glb_path, name, uid, created):
                 tex.extension = "EXTEND"
                 tex.location = (bsdf.location.x - 320, bsdf.location.y)
                 mat.node_tree.links.new(tex.outputs["Color"], bsdf.inputs["Base Color"])
+            if m.normal_texture:
+                # The detail normal map (tangent space, OpenGL convention, derived from the photo's shading).
+                nrm_img = _image_from_bytes(m.normal_texture, name + " normal map", uid)
+                created.append(nrm_img)
+                try:
+                    nrm_img.colorspace_settings.name = "Non-Color"
+                except TypeError:
+                    pass
+                ntex = nodes.new("ShaderNodeTexImage")
+                ntex.image = nrm_img
+                ntex.extension = "EXTEND"
+                ntex.location = (bsdf.location.x - 520, bsdf.location.y - 300)
+                nmap = nodes.new("ShaderNodeNormalMap")
+                nmap.space = "TANGENT"
+                nmap.uv_map = "UVMap"
+                nmap.inputs["Strength"].default_value = float(m.material.get("normalScale", 1.0))
+                nmap.location = (bsdf.location.x - 220, bsdf.location.y - 300)
+                mat.node_tree.links.new(ntex.outputs["Color"], nmap.inputs["Color"])
+                mat.node_tree.links.new(nmap.outputs["Normal"], bsdf.inputs["Normal"])
         mat.use_backface_culling = not m.material.get("doubleSided", False)
         me.materials.append(mat)
     obj = _tag(bpy.data.objects.new(name, me), uid)
@@ -407,7 +429,8 @@ def build_scene(outcome, name=None, import_mesh=True, load_images=True, mesh_imp
 
         size = outcome.size
         k = results.scale(outcome.result)
-        struct = _load_image(outcome.files[REFERENCE_KIND], name + " structure", uid, pack=outcome.fetched)
+        reference = outcome.reference if outcome.reference in outcome.files else REFERENCE_KIND
+        struct = _load_image(outcome.files[reference], "%s %s" % (name, reference), uid, pack=outcome.fetched)
         created.append(struct)
 
         mesh_obj = None
@@ -455,11 +478,12 @@ def build_scene(outcome, name=None, import_mesh=True, load_images=True, mesh_imp
         empty["recon_size"] = size
         empty["recon_metres_per_pixel"] = k
         empty["recon_role"] = "reference"
+        empty["recon_view"] = "front" if reference == "front-structure" else "camera"
         coll.objects.link(empty)
 
         if load_images:
             for kind in IMAGE_KINDS:
-                if kind in outcome.files:
+                if kind in outcome.files and kind != reference:
                     img = _load_image(outcome.files[kind], "%s %s" % (name, kind), uid, pack=outcome.fetched,
                                       non_color=kind in NON_COLOR, fake_user=True)
                     created.append(img)

@@ -1,11 +1,13 @@
 // Builds the scene objects for one reconstruction, as one undoable step:
 //
 //   FaceRecon_<name>            empty root at the origin (move it to move both)
-//   ├── FaceRef_<name>          Quad with an unlit material showing structure.png, facing +Z (the front),
-//   │                           0.225 m square, centred at (0, −0.0225, −0.12): behind the face, lined up with it
+//   ├── FaceRef_<name>          Quad with an unlit material showing the structure map in the mesh's view
+//   │                           (front-structure.png under the default head-frame mesh, structure.png under a
+//   │                           camera-view one), facing +Z (the front), 0.225 m square, centred at
+//   │                           (0, −0.0225, −0.12): behind the face, lined up with it
 //   └── FaceMesh_<name>         the imported mesh (face.glb with glTFast, else face.obj), at the origin, unscaled
 //
-// Frames (docs/mesh-export.md, FaceFrame.cs): the mesh is in metres with the pupils at the origin; Unity's
+// Frames (docs/mesh-export.md, FaceFrame.cs): the mesh is in metres with the eyes at the origin; Unity's
 // importers mirror X, so the face looks along +Z. The quad's size and centre come from result.json's alignment
 // (S·k metres, centre at mesh (0, −0.1·S·k)), so an orthographic view along −Z shows the map exactly behind the
 // mesh. Running the same photo again replaces these objects (and overwrites the files in place, keeping their
@@ -59,7 +61,9 @@ namespace ReconDaemon.Editor
         {
             ImportInOrder(assetFolder, fileNames);
 
-            var structure = fileNames.Contains("structure.png") ? AssetDatabase.LoadAssetAtPath<Texture2D>(assetFolder + "/structure.png") : null;
+            // The map in the mesh's view (result.json says which): front-structure.png under the head-frame mesh.
+            var reference = FaceFrame.ReferenceFileName(resultJson);
+            var structure = reference != null && fileNames.Contains(reference) ? AssetDatabase.LoadAssetAtPath<Texture2D>(assetFolder + "/" + reference) : null;
             GameObject model = null;
             if (GlbSupported && fileNames.Contains("face.glb")) model = AssetDatabase.LoadAssetAtPath<GameObject>(assetFolder + "/face.glb");
             if (model == null && fileNames.Contains("face.obj")) model = AssetDatabase.LoadAssetAtPath<GameObject>(assetFolder + "/face.obj");

@@ -22,6 +22,14 @@ namespace ReconDaemon.Editor
         public string StartCommand = DaemonLauncher.DefaultStartCommand;
         /// <summary>Ask for maps and mesh even when the quality verdict is "fail".</summary>
         public bool Force;
+        /// <summary>
+        /// Import the mesh as the photo saw it, under structure.png (the camera view), instead of the default front
+        /// view: the head turned to face the camera, under front-structure.png.
+        /// </summary>
+        public bool CameraView;
+
+        /// <summary>The <c>view</c> option for these settings.</summary>
+        public string View { get { return CameraView ? Views.Camera : Views.Front; } }
 
         public static FaceReconSettings Load()
         {
@@ -32,6 +40,7 @@ namespace ReconDaemon.Editor
                 AutoStart = EditorPrefs.GetBool(Prefix + "AutoStart", true),
                 StartCommand = EditorPrefs.GetString(Prefix + "StartCommand", DaemonLauncher.DefaultStartCommand),
                 Force = EditorPrefs.GetBool(Prefix + "Force", false),
+                CameraView = EditorPrefs.GetBool(Prefix + "CameraView", false),
             };
         }
 
@@ -42,6 +51,7 @@ namespace ReconDaemon.Editor
             EditorPrefs.SetBool(Prefix + "AutoStart", AutoStart);
             EditorPrefs.SetString(Prefix + "StartCommand", (StartCommand ?? "").Trim());
             EditorPrefs.SetBool(Prefix + "Force", Force);
+            EditorPrefs.SetBool(Prefix + "CameraView", CameraView);
         }
 
         public ReconClientOptions ToClientOptions()
@@ -76,6 +86,9 @@ namespace ReconDaemon.Editor
             s.AutoStart = EditorGUILayout.Toggle("Start daemon when needed", s.AutoStart);
             s.StartCommand = EditorGUILayout.TextField("Start command", s.StartCommand);
             s.Force = EditorGUILayout.Toggle("Import failed-quality photos", s.Force);
+            s.CameraView = EditorGUILayout.Toggle("Camera view (as the photo saw it)", s.CameraView);
+            EditorGUILayout.HelpBox("Off (default): the head turned to face the front, on front-structure.png. " +
+                                    "On: the mesh as the photo saw it, on structure.png (pixel-aligned with crop.png).", MessageType.None);
             if (EditorGUI.EndChangeCheck())
             {
                 s.Save();

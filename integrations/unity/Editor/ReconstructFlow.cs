@@ -100,7 +100,7 @@ namespace ReconDaemon.Editor
                 var image = client.Endpoint != null && client.Endpoint.IsLoopback
                     ? ImageInput.FromPath(Path.GetFullPath(job.Photo))
                     : ImageInput.FromBytes(File.ReadAllBytes(job.Photo));
-                var options = settings.Force ? new ReconstructOptions { Force = true } : null;
+                var options = new ReconstructOptions { View = settings.View, Force = settings.Force ? (bool?)true : null };
                 var result = await client.ReconstructAsync(image, options,
                     p => MainThread.Post(() => OnProgress(job, p)),
                     job.Cancel.Token,

@@ -1,8 +1,13 @@
 // The geometry that lines the structure map up with the mesh (docs/outputs.md, docs/mesh-export.md), kept
 // engine-free so it is tested without Unity:
 //
-//   mesh space: metres, right-handed, +X image right, +Y up, +Z towards the camera, origin between the pupils;
-//   crop pixel (u, v) of an S×S map is the mesh point ((u − 0.5·S)·k, (0.4·S − v)·k) with k = 0.063 / (0.28·S).
+//   mesh space: metres, right-handed, +X image right, +Y up, +Z towards the camera, origin between the eyes;
+//   map pixel (u, v) of an S×S map is the mesh point ((u − 0.5·S)·k, (0.4·S − v)·k) with k = 0.063 / (0.28·S).
+//
+// That holds in both views of a face: the camera view (structure.png, pixel-aligned with crop.png, and the mesh
+// with view "camera") and the front view (front-structure.png and the mesh in the head frame, the default), so
+// the quad goes to the same place either way; which map it shows is the one in the mesh's view
+// (ReferenceKind).
 //
 // So the whole map spans S·k = 0.225 m on a side and its centre (0.5·S, 0.5·S) is at mesh (0, −0.1·S·k).
 // Unity's OBJ and glTF importers mirror X (right-handed → left-handed), so mesh (x, y, z) becomes Unity
@@ -52,6 +57,44 @@ namespace ReconDaemon.Client
 
     public static class FaceFrame
     {
+        /// <summary>
+        /// The structure map to show on the reference quad: the one in the same view as the mesh, read from
+        /// result.json (<c>mesh.view</c>, <c>frames</c>, <c>outputs</c>): <c>front-structure</c> under a
+        /// head-frame mesh, <c>structure</c> under a camera-view one. Without a mesh, the preferred view's map
+        /// when it was written, else whichever was. Null when neither was written.
+        /// </summary>
+        public static string ReferenceKind(JObject resultJson, string preferredView = Views.Front)
+        {
+            var outputs = resultJson == null ? null : resultJson["outputs"] as JObject;
+            Func<string, bool> has = kind => outputs == null ? kind == OutputKinds.Structure : outputs[kind] != null;
+            var mesh = resultJson == null ? null : resultJson["mesh"] as JObject;
+            var view = mesh != null && mesh["view"] != null && mesh["view"].Type == JTokenType.String ? mesh.Value<string>("view") : preferredView;
+            var frames = resultJson == null ? null : resultJson["frames"] as JObject;
+            foreach (var kind in new[] { OutputKinds.FrontStructure, OutputKinds.Structure })
+            {
+                string frame = frames != null && frames[kind] != null ? frames.Value<string>(kind) : (kind == OutputKinds.FrontStructure ? Views.Front : Views.Camera);
+                if (frame == view && has(kind)) return kind;
+            }
+            if (has(OutputKinds.Structure)) return OutputKinds.Structure;
+            return has(OutputKinds.FrontStructure) ? OutputKinds.FrontStructure : null;
+        }
+
+        /// <summary>The file name of <see cref="ReferenceKind"/> in the job folder (e.g. "front-structure.png"), or null.</summary>
+        public static string ReferenceFileName(JObject resultJson, string preferredView = Views.Front)
+        {
+            var kind = ReferenceKind(resultJson, preferredView);
+            if (kind == null) return null;
+            var outputs = resultJson == null ? null : resultJson["outputs"] as JObject;
+            return outputs != null && outputs[kind] != null ? outputs.Value<string>(kind) : kind + ".png";
+        }
+
+        /// <summary>The head's pose in the photo, from result.json (<c>mesh.pose</c>, else <c>headFrame.pose</c>), or null.</summary>
+        public static Pose HeadPose(JObject resultJson)
+        {
+            if (resultJson == null) return null;
+            var p = (resultJson["mesh"] as JObject)?["pose"] as JObject ?? (resultJson["headFrame"] as JObject)?["pose"] as JObject;
+            return p == null ? null : p.ToObject<Pose>();
+        }
         /// <summary>Mean adult inter-pupillary distance, metres: the mesh's scale convention.</summary>
         public const double InterPupillaryDistance = 0.063;
         /// <summary>Pupils are 0.28·S apart in the canonical crop.</summary>

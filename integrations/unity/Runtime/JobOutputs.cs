@@ -70,7 +70,8 @@ namespace ReconDaemon.Client
         /// <summary>Every file name the daemon writes into a job folder (src/recon/outputs/kinds.ts).</summary>
         public static readonly string[] KnownFileNames =
         {
-            "crop.png", "structure.png", "depth.png", "normal.png", "mask.png", "face.obj", "face.mtl", "texture.png", "face.glb", "overlay.png", "result.json",
+            "crop.png", "structure.png", "depth.png", "normal.png", "mask.png", "front-structure.png", "front-depth.png", "front-normal.png", "front-mask.png",
+            "face.obj", "face.mtl", "texture.png", "texture-normal.png", "texture-visibility.png", "face.glb", "overlay.png", "turntable.webp", "result.json",
         };
 
         private static string TempNameFor(string dest)

@@ -64,12 +64,30 @@ namespace ReconDaemon.Client
         public const string Depth = "depth";
         public const string Normal = "normal";
         public const string Mask = "mask";
+        /// <summary>The front view's maps: the head turned to face the camera (docs/outputs.md).</summary>
+        public const string FrontStructure = "front-structure";
+        public const string FrontDepth = "front-depth";
+        public const string FrontNormal = "front-normal";
+        public const string FrontMask = "front-mask";
         public const string Obj = "obj";
         public const string Mtl = "mtl";
         public const string Texture = "texture";
+        public const string TextureNormal = "textureNormal";
+        public const string TextureVisibility = "textureVisibility";
         public const string Glb = "glb";
         public const string Overlay = "overlay";
+        /// <summary>turntable.webp, written only when asked for.</summary>
+        public const string Turntable = "turntable";
         public const string Result = "result";
+    }
+
+    /// <summary>The two views of a face: the values of the <c>view</c> option and of result.json's <c>frames</c>.</summary>
+    public static class Views
+    {
+        /// <summary>The head turned to face the camera (head frame): the front-* maps and, by default, the mesh.</summary>
+        public const string Front = "front";
+        /// <summary>As the photo saw it: crop.png and the maps pixel-aligned with it.</summary>
+        public const string Camera = "camera";
     }
 
     // ------------------------------------------------------------------------------------------------------
@@ -148,6 +166,10 @@ namespace ReconDaemon.Client
         [JsonProperty("size", NullValueHandling = NullValueHandling.Ignore)] public int? Size;
         /// <summary>Structure-map detail layer, 0–1 (default 0.5).</summary>
         [JsonProperty("detail", NullValueHandling = NullValueHandling.Ignore)] public double? Detail;
+        /// <summary>Frame of face.obj/face.glb: <see cref="Views.Front"/> (default) or <see cref="Views.Camera"/>.</summary>
+        [JsonProperty("view", NullValueHandling = NullValueHandling.Ignore)] public string View;
+        /// <summary>Loop subdivision levels of the exported mesh, 0–3 (default 1).</summary>
+        [JsonProperty("subdivisions", NullValueHandling = NullValueHandling.Ignore)] public int? Subdivisions;
         /// <summary>Write maps and mesh even when the quality verdict is "fail".</summary>
         [JsonProperty("force", NullValueHandling = NullValueHandling.Ignore)] public bool? Force;
     }

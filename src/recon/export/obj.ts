@@ -12,6 +12,8 @@ export interface ObjNames {
   object?: string;
   /** Material name, `usemtl` / `newmtl` (default face). */
   material?: string;
+  /** File name of the tangent-space normal map, as referenced by `map_Bump` and `norm` (none when absent). */
+  normalMap?: string;
   /** Extra header comment lines (source photo, versions…), each written after `# `. */
   comments?: string[];
 }
@@ -20,9 +22,10 @@ export const OBJ_DEFAULT_NAMES = { mtl: 'face.mtl', texture: 'texture.png', obje
 
 const FRAME_COMMENT = [
   'Units: metres. Frame: right-handed, +X to the photo subject\'s left (image right), +Y up,',
-  '+Z out of the face towards the camera (glTF convention); origin between the pupils;',
-  'scaled so the inter-pupillary distance is 0.063 m. Faces are counter-clockwise seen from +Z.',
-  'UVs: v up (OBJ convention); the texture is the photo projected onto the mesh.',
+  '+Z out of the face towards the camera (glTF convention); origin between the eyes;',
+  'scaled so the eyes are 0.063 m apart. Faces are counter-clockwise seen from +Z.',
+  'UVs: v up (OBJ convention), left-right symmetric; the texture is the photo projected onto the mesh,',
+  'completed where the photo did not see the face (docs/mesh-export.md).',
 ];
 
 /** The OBJ and MTL as text (the bytes of writeObjBytes, decoded). */
@@ -74,6 +77,8 @@ export function writeObjBytes(mesh: MeshData, names: ObjNames = {}): { obj: Uint
     'd 1.000000',
     'illum 1',
     `map_Kd ${n.texture}`,
+    // The detail normal map (tangent space, OpenGL convention: green = +v), derived from the photo's shading.
+    ...(names.normalMap ? [`map_Bump -bm 1.000000 ${names.normalMap}`, `norm ${names.normalMap}`] : []),
   ];
   return { obj: w.bytes(), mtl: new TextEncoder().encode(mtl.join('\n') + '\n') };
 }

@@ -77,7 +77,7 @@ export function projectTexture(
   const out = new Uint8Array(size * size * 3);
   const filled = new Uint8Array(size * size);
   fillColour(out, meanColour(image, imagePoints, uvs, triangles));
-  rasterise(image, imagePoints, uvs, triangles, size, out, filled);
+  rasteriseTexture(image, imagePoints, uvs, triangles, size, out, filled);
   dilate(out, filled, size, padding, uvs, triangles);
   return { data: out, width: size, height: size };
 }
@@ -132,6 +132,12 @@ export async function encodePng(img: RgbImage, options: PngOptions = {}): Promis
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
+/** Encode a one-channel texture-sized image (the visibility mask) as an 8-bit grey PNG. */
+export async function encodeGreyPng(img: { data: Uint8Array; width: number; height: number }, options: PngOptions = {}): Promise<Uint8Array> {
+  const buf = await writePng({ data: img.data, width: img.width, height: img.height, channels: 1 }, { compressionLevel: options.compressionLevel ?? PNG_DEFAULTS.compressionLevel });
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
 /**
  * Texel states in the `filled` array: EMPTY and FILLED (by the rasteriser, or by a finished ring); QUEUED: in the
  * ring being coloured or the next one; SEEN: looked at by the outline walk and not in ring 1 (a later ring may
@@ -142,7 +148,11 @@ const FILLED = 1;
 const QUEUED = 2;
 const SEEN = 3;
 
-function rasterise(
+/**
+ * Rasterise the mesh in UV space: each covered texel gets the photo's colour (bilinear) at its surface point,
+ * `filled` marks it FILLED, and with `values`, `valuesOut` gets those per-vertex values interpolated.
+ */
+export function rasteriseTexture(
   image: RgbImage,
   imagePoints: ReadonlyArray<ArrayLike<number>>,
   uvs: ArrayLike<number>,
@@ -150,6 +160,10 @@ function rasterise(
   size: number,
   out: Uint8Array,
   filled: Uint8Array,
+  /** Per-vertex values (`channels` each, 1 or 2) to interpolate into `valuesOut` per texel, clamped to 0–1. */
+  values?: ArrayLike<number>,
+  valuesOut?: Float32Array,
+  channels = 1,
 ): void {
   const { data, width, height } = image;
   const w1 = width - 1;
@@ -196,6 +210,20 @@ function rasterise(
     const syA = wa0 * pa[1] + wb0 * pb[1] + (-wa0 - wb0) * pc[1];
     const syB = wa1 * pa[1] + wb1 * pb[1] + (-wa1 - wb1) * pc[1];
     const syC = wa2 * pa[1] + wb2 * pb[1] + (1 - wa2 - wb2) * pc[1] - 0.5;
+    // The values as affine functions of the texel centre, like the photo position.
+    let kA = 0, kB = 0, kC = 0, mA = 0, mB = 0, mC = 0;
+    if (values) {
+      const ka = values[channels * ia], kb = values[channels * ib], kc = values[channels * ic];
+      kA = wa0 * ka + wb0 * kb + wc0 * kc;
+      kB = wa1 * ka + wb1 * kb + wc1 * kc;
+      kC = wa2 * ka + wb2 * kb + wc2 * kc;
+      if (channels === 2) {
+        const ma = values[2 * ia + 1], mb = values[2 * ib + 1], mc = values[2 * ic + 1];
+        mA = wa0 * ma + wb0 * mb + wc0 * mc;
+        mB = wa1 * ma + wb1 * mb + wc1 * mc;
+        mC = wa2 * ma + wb2 * mb + wc2 * mc;
+      }
+    }
 
     const y0 = Math.max(0, Math.floor(Math.min(ay, by, cy) - 0.5));
     const y1 = Math.min(size - 1, Math.ceil(Math.max(ay, by, cy) - 0.5));
@@ -227,6 +255,18 @@ function rasterise(
       let q = (row + x0) * 3;
       const sxEnd = sx + (x1 - x0) * sxA;
       const syEnd = sy + (x1 - x0) * syA;
+      if (valuesOut) {
+        // Linear along the row: step by the x coefficient. (Values stay within their vertices' range up to the
+        // EPS overlap at edges, so no clamp.)
+        let k = kA * (x0 + 0.5) + kB * y + kC;
+        if (channels === 2) {
+          let m = mA * (x0 + 0.5) + mB * y + mC;
+          for (let o = 2 * (row + x0), e = 2 * (row + x1); o <= e; o += 2, k += kA, m += mA) {
+            valuesOut[o] = k;
+            valuesOut[o + 1] = m;
+          }
+        } else for (let o = row + x0, e = row + x1; o <= e; o++, k += kA) valuesOut[o] = k;
+      }
       if (sx >= 0.001 && sx < w1 - 0.001 && sxEnd >= 0.001 && sxEnd < w1 - 0.001 && sy >= 0.001 && sy < h1 - 0.001 && syEnd >= 0.001 && syEnd < h1 - 0.001) {
         // Every tap of the row is inside the photo (positions are monotonic along the row, and summing drifts
         // far less than the 0.001 margin), so the clamps below are no-ops and are left out. The four taps are

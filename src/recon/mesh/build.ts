@@ -14,11 +14,15 @@
 // with the same winding, so vertex i < 468 of any level is FaceMesh landmark i (moved by the smoothing).
 // UVs are not smoothed: an edge vertex takes its edge's UV midpoint, old vertices keep theirs.
 //
-// Counts for the current topology (468 vertices, 895 triangles, 1362 edges, one 39-edge outline):
-//   subdivisions 0:   468 vertices,   895 triangles
-//   subdivisions 1:  1830 vertices,  3580 triangles   (default)
-//   subdivisions 2:  7239 vertices, 14320 triangles
+// Counts for the current topology (468 vertices, 898 triangles, 1365 edges, the 36-edge face oval as outline):
+//   subdivisions 0:    468 vertices,    898 triangles
+//   subdivisions 1:   1833 vertices,   3592 triangles   (default)
+//   subdivisions 2:   7257 vertices,  14368 triangles
+//   subdivisions 3:  28881 vertices,  57472 triangles
 // In general V' = V + E and F' = 4·F per level (E' = 2·E + 3·F).
+//
+// The topology is left-right symmetric (topology.ts), and so is every level: edge vertex (a, b) mirrors to
+// edge vertex (mirror a, mirror b). mirrorVertices(level) gives that map.
 //
 // The subdivision stencils depend on the topology only, so they are built once per level and cached; a
 // call is then a few sparse weighted sums (≈0.1 ms at level 1).
@@ -26,8 +30,9 @@ import { invalidOption } from '../errors.js';
 import type { Vec3 } from '../types.js';
 import { faceTopology, MESH_VERTEX_COUNT } from './topology.js';
 
-export type Subdivisions = 0 | 1 | 2;
+export type Subdivisions = 0 | 1 | 2 | 3;
 export const DEFAULT_SUBDIVISIONS: Subdivisions = 1;
+export const MAX_SUBDIVISIONS = 3;
 
 export interface FaceMesh {
   /** n × 3, crop pixels: x right, y down, z away from the camera. */
@@ -44,7 +49,7 @@ export interface FaceMesh {
 }
 
 export interface BuildOptions {
-  /** Loop subdivision levels, 0–2 (default 1). */
+  /** Loop subdivision levels, 0–3 (default 1). */
   subdivisions?: Subdivisions;
 }
 
@@ -65,7 +70,7 @@ const levels: Level[] = [];
 
 /** The counts of a subdivision level without building a mesh. */
 export function meshCounts(subdivisions: Subdivisions = DEFAULT_SUBDIVISIONS): { vertices: number; triangles: number } {
-  if (subdivisions === 0) return { vertices: MESH_VERTEX_COUNT, triangles: baseTriangles().length / 3 };
+  if (subdivisions === 0) return { vertices: MESH_VERTEX_COUNT, triangles: faceTriangles().length / 3 };
   const l = level(subdivisions);
   return { vertices: l.outCount, triangles: l.triangles.length / 3 };
 }
@@ -76,7 +81,7 @@ export function meshCounts(subdivisions: Subdivisions = DEFAULT_SUBDIVISIONS): {
  */
 export function buildFaceMesh(cropPoints: ReadonlyArray<Vec3>, opts: BuildOptions = {}): FaceMesh {
   const subdivisions = opts.subdivisions ?? DEFAULT_SUBDIVISIONS;
-  if (subdivisions !== 0 && subdivisions !== 1 && subdivisions !== 2) throw invalidOption('subdivisions', '0, 1 or 2', subdivisions);
+  if (!isSubdivisions(subdivisions)) throw invalidOption('subdivisions', 'an integer 0–3', subdivisions);
   if (cropPoints.length < MESH_VERTEX_COUNT) {
     throw invalidOption('cropPoints.length', `at least ${MESH_VERTEX_COUNT}`, cropPoints.length);
   }
@@ -89,9 +94,9 @@ export function buildFaceMesh(cropPoints: ReadonlyArray<Vec3>, opts: BuildOption
     pos[3 * i + 2] = p[2];
   }
   let uv: Float64Array = new Float64Array(topo.uvs);
-  let triangles = baseTriangles();
+  let triangles = faceTriangles();
   for (let s = 1; s <= subdivisions; s++) {
-    const l = level(s as 1 | 2);
+    const l = level(s);
     pos = applyStencil(l, pos);
     uv = midpointUvs(l, uv);
     triangles = l.triangles;
@@ -193,7 +198,7 @@ let base: Uint32Array | undefined;
  * negative signed area in the y-down crop frame. The winding is measured on the reference layout rather
  * than assumed, so FaceMesh keeps its promise whichever way topology.ts emits its triangles.
  */
-function baseTriangles(): Uint32Array {
+export function faceTriangles(): Uint32Array {
   if (base) return base;
   const { triangles, reference: r } = faceTopology();
   let area = 0;
@@ -214,9 +219,62 @@ function baseTriangles(): Uint32Array {
   return base;
 }
 
-function level(s: 1 | 2): Level {
+export function isSubdivisions(v: unknown): v is Subdivisions {
+  return v === 0 || v === 1 || v === 2 || v === 3;
+}
+
+/**
+ * Per-vertex values (`channels` per vertex) of the base mesh carried through `subdivisions` Loop levels with
+ * the same stencils as the positions, so vertex i of the result belongs to vertex i of buildFaceMesh's mesh.
+ */
+export function subdivideValues(values: Float32Array | Float64Array, channels: number, subdivisions: Subdivisions): Float32Array {
+  let v: Float64Array = Float64Array.from(values);
+  for (let s = 1; s <= subdivisions; s++) v = applyStencilN(level(s), v, channels);
+  return new Float32Array(v);
+}
+
+const mirrors: Uint32Array[] = [];
+
+/**
+ * mirror[i] of a level's vertices: the vertex at the mirror position of vertex i (the subject's other side;
+ * i itself on the midline). Exact, because the topology is symmetric (topology.ts).
+ */
+export function mirrorVertices(subdivisions: Subdivisions = DEFAULT_SUBDIVISIONS): Uint32Array {
+  if (mirrors[subdivisions]) return mirrors[subdivisions];
+  if (subdivisions === 0) return (mirrors[0] = faceTopology().mirror);
+  const l = level(subdivisions);
+  const prev = mirrorVertices((subdivisions - 1) as Subdivisions);
+  const out = new Uint32Array(l.outCount);
+  out.set(prev.subarray(0, l.inCount));
+  const edgeIndex = new Map<number, number>();
+  const ne = l.edges.length / 2;
+  for (let e = 0; e < ne; e++) edgeIndex.set(l.edges[2 * e] * l.inCount + l.edges[2 * e + 1], e);
+  for (let e = 0; e < ne; e++) {
+    const a = prev[l.edges[2 * e]];
+    const b = prev[l.edges[2 * e + 1]];
+    const twin = edgeIndex.get(Math.min(a, b) * l.inCount + Math.max(a, b));
+    if (twin === undefined) throw new Error(`mesh topology is not symmetric at edge ${l.edges[2 * e]}–${l.edges[2 * e + 1]}`);
+    out[l.inCount + e] = l.inCount + twin;
+  }
+  return (mirrors[subdivisions] = out);
+}
+
+function applyStencilN(l: Level, src: Float64Array, channels: number): Float64Array {
+  const out = new Float64Array(l.outCount * channels);
+  const { offsets, indices, weights } = l;
+  for (let r = 0; r < l.outCount; r++) {
+    for (let k = offsets[r]; k < offsets[r + 1]; k++) {
+      const j = channels * indices[k];
+      const w = weights[k];
+      for (let c = 0; c < channels; c++) out[channels * r + c] += w * src[j + c];
+    }
+  }
+  return out;
+}
+
+function level(s: number): Level {
   for (let k = levels.length; k < s; k++) {
-    const prev = k === 0 ? { triangles: baseTriangles(), count: MESH_VERTEX_COUNT } : { triangles: levels[k - 1].triangles, count: levels[k - 1].outCount };
+    const prev = k === 0 ? { triangles: faceTriangles(), count: MESH_VERTEX_COUNT } : { triangles: levels[k - 1].triangles, count: levels[k - 1].outCount };
     levels.push(loopLevel(prev.count, prev.triangles));
   }
   return levels[s - 1];

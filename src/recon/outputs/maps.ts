@@ -31,6 +31,7 @@ import { encodePng as writePng, type PngRaster } from './png.js';
 import { maskedBlur } from '../render/filters.js';
 import { rasterize, type RasterBuffers } from '../render/raster.js';
 import { resampleRgb } from '../render/resample.js';
+import { shares } from '../visibility.js';
 import type { RgbImage } from '../types.js';
 
 /** Structure-map shading constants (see the header). */
@@ -78,6 +79,18 @@ export type PhotoInput =
   | { imageSize: { width: number; height: number }; toCrop: Affine; crop: Uint8Array };
 
 /**
+ * The detail source of a front view (head-frame.ts): the camera view's crop and, per vertex of the front mesh,
+ * where that surface point lies in the crop, how well the photo saw it and whether it prefers its own view to
+ * its mirror twin's (x, y crop pixels, seen and prefer 0–1; visibility.ts), 4 values per vertex in the front
+ * mesh's vertex order (views.ts frontSource).
+ */
+export interface FrontPhoto {
+  front: true;
+  crop: Uint8Array;
+  vertices: Float32Array;
+}
+
+/**
  * How depth.png's values map back to geometry. Value 0 is background; v ≥ 1 is the surface at mesh-space
  * Z = farMetres + (v − 1)·metresPerUnit (metres, +Z towards the camera, 0 at the pupils' depth), i.e. nearer
  * is brighter: 65535 is the nearest point (the nose tip), 1 the farthest.
@@ -109,6 +122,11 @@ export interface FaceMaps {
   mask: Uint8Array;
   /** Milliseconds per step. */
   timings: { raster: number; structure: number; depth: number; normal: number; mask: number };
+  /**
+   * Front view only (a FrontPhoto given): shares of the face's area in this view whose detail comes from the
+   * photo's own view of it, from the mirror side, or from neither (visibility.ts shares). They sum to 1.
+   */
+  shares?: { seen: number; mirrored: number; inpainted: number };
 }
 
 /**
@@ -116,10 +134,11 @@ export interface FaceMaps {
  * size×size canonical crop (buildFaceMesh over toCrop points of an alignment made with this size). With
  * `photo`, the structure map gets the detail layer.
  */
-export function renderMaps(mesh: FaceMesh, size: number, photo?: PhotoInput, opts: MapsOptions = {}): FaceMaps {
+export function renderMaps(mesh: FaceMesh, size: number, photo?: PhotoInput | FrontPhoto, opts: MapsOptions = {}): FaceMaps {
   if (!Number.isInteger(size) || size < MIN_SIZE || size > MAX_SIZE) throw invalidOption('size', `integer ${MIN_SIZE}–${MAX_SIZE}`, size);
   const { detail, range, want } = validateMapsOptions(opts);
-  if (photo?.crop && photo.crop.length !== size * size * 3) throw invalidOption('photo.crop.length', `${size * size * 3} (size² × 3)`, photo.crop.length);
+  // (A front view without a photo, detail 0, carries an empty crop: only its seen weights are used.)
+  if (photo?.crop?.length && photo.crop.length !== size * size * 3) throw invalidOption('photo.crop.length', `${size * size * 3} (size² × 3)`, photo.crop.length);
   const timings = { raster: 0, structure: 0, depth: 0, normal: 0, mask: 0 };
   const maps: FaceMaps = {
     size,
@@ -138,8 +157,11 @@ export function renderMaps(mesh: FaceMesh, size: number, photo?: PhotoInput, opt
     t = performance.now();
     return t - t0;
   };
-  const r = rasterize(mesh, size, { target: opts.raster?.size === size ? opts.raster : ws.raster });
+  const front = photo && 'front' in photo ? photo : undefined;
+  if (front && front.vertices.length !== (mesh.positions.length / 3) * 4) throw invalidOption('photo.vertices.length', `${(mesh.positions.length / 3) * 4} (4 per vertex)`, front.vertices.length);
+  const r = rasterize(mesh, size, { target: opts.raster?.size === size ? opts.raster : ws.raster, attributes: front ? { values: front.vertices, channels: 4 } : undefined });
   timings.raster = lap();
+  if (front) maps.shares = frontShares(r, ws);
   if (want.has('structure.png')) {
     maps.structure = structureMap(r, detail > 0 ? photo : undefined, detail, ws);
     timings.structure = lap();
@@ -185,9 +207,14 @@ interface Workspace {
   weight: Float32Array;
   relief: Float32Array;
   base: Float32Array;
+  /** The detail layer (high-pass), the front view's seen weights and its mirror-completed detail. */
+  hp: Float32Array;
+  seen: Float32Array;
+  prefer: Float32Array;
+  mirrored: Float32Array;
 }
 
-/** Largest size whose workspace (36 bytes a pixel: 2.4 MB at 256) stays cached; larger ones are rare and slow anyway. */
+/** Largest size whose workspace (52 bytes a pixel: 3.4 MB at 256) stays cached; larger ones are rare and slow anyway. */
 const CACHED_WORKSPACE_MAX = 512;
 let cachedWorkspace: Workspace | undefined;
 
@@ -202,6 +229,10 @@ function workspace(size: number): Workspace {
     weight: new Float32Array(n),
     relief: new Float32Array(n),
     base: new Float32Array(n),
+    hp: new Float32Array(n),
+    seen: new Float32Array(n),
+    prefer: new Float32Array(n),
+    mirrored: new Float32Array(n),
   };
   cachedWorkspace = size <= CACHED_WORKSPACE_MAX ? ws : undefined;
   return ws;
@@ -215,41 +246,16 @@ function boundsOf(r: RasterBuffers): [number, number, number, number] {
 // The map loops below walk the raster bounds row by row and skip uncovered pixels inline: a per-pixel
 // callback cost more than the work it did.
 
-function structureMap(r: RasterBuffers, photo: PhotoInput | undefined, detail: number, ws: Workspace): Uint8Array {
+function structureMap(r: RasterBuffers, photo: PhotoInput | FrontPhoto | undefined, detail: number, ws: Workspace): Uint8Array {
   const { size, depth, normal, coverage } = r;
   const n = size * size;
-  const { KNEE, TOE, EXPOSURE, AMBIENT, RELIEF_GAIN, RELIEF_RADIUS, DETAIL_GAIN, DETAIL_RADIUS, DETAIL_CLAMP } = STRUCTURE;
+  const { KNEE, TOE, EXPOSURE, AMBIENT, RELIEF_GAIN, RELIEF_RADIUS, DETAIL_GAIN } = STRUCTURE;
   const out = new Uint8Array(n);
   const [bx0, by0, bx1, by1] = boundsOf(r);
   if (bx1 < bx0) return out;
   // depth is finite exactly where coverage > 0, the only pixels maskedBlur reads.
   const zAvg = maskedBlur(depth, coverage, size, size, RELIEF_RADIUS * size, r.bounds, 3, ws.relief);
-  let base: Float32Array | undefined;
-  const { lum, weight } = ws;
-  if (photo) {
-    const crop = photo.crop ?? resampleRgb((photo as { image: RgbImage }).image, photo.toCrop, size);
-    // Luminance, weighted by coverage and by whether the pixel lies inside the photo at all.
-    const toImage = invertAffine(photo.toCrop);
-    const { width, height } = 'image' in photo ? photo.image : photo.imageSize;
-    const inside = (u: number, v: number): boolean => {
-      const x = toImage[0] * u + toImage[1] * v + toImage[2];
-      const y = toImage[3] * u + toImage[4] * v + toImage[5];
-      return x >= 0 && y >= 0 && x < width && y < height;
-    };
-    // The photo is convex: when the corners of the drawn region fall inside it, so does every pixel.
-    const allInside = inside(bx0, by0) && inside(bx1 + 1, by0) && inside(bx0, by1 + 1) && inside(bx1 + 1, by1 + 1);
-    // Every weight inside the bounds is written (maskedBlur scans only them), lum only where it counts.
-    for (let j = by0; j <= by1; j++) {
-      for (let i = bx0, p = j * size + bx0; i <= bx1; i++, p++) {
-        const c = coverage[p];
-        if (c > 0 && (allInside || inside(i + 0.5, j + 0.5))) {
-          lum[p] = 0.299 * crop[3 * p] + 0.587 * crop[3 * p + 1] + 0.114 * crop[3 * p + 2];
-          weight[p] = c;
-        } else weight[p] = 0;
-      }
-    }
-    base = maskedBlur(lum, weight, size, size, DETAIL_RADIUS * size, r.bounds, 2, ws.base);
-  }
+  const hp = photo ? ('front' in photo ? frontDetail(r, photo, ws) : cameraDetail(r, photo, ws)) : undefined;
   const reliefScale = RELIEF_GAIN / size;
   const detailScale = detail * DETAIL_GAIN;
   const shoulder = 1 - KNEE;
@@ -259,12 +265,7 @@ function structureMap(r: RasterBuffers, photo: PhotoInput | undefined, detail: n
       if (!(c > 0)) continue;
       const nl = -normal[3 * p + 2];
       let s = EXPOSURE * (AMBIENT + (1 - AMBIENT) * (nl > 0 ? nl : 0)) + reliefScale * (zAvg[p] - depth[p]);
-      if (base && weight[p] !== 0) {
-        const b = base[p];
-        const v = (lum[p] - b) / (b + 8);
-        // fround: the high-pass was once stored in a Float32Array; rounding alike keeps the map bit-identical.
-        s += detailScale * Math.fround(v < -DETAIL_CLAMP ? -DETAIL_CLAMP : v > DETAIL_CLAMP ? DETAIL_CLAMP : v);
-      }
+      if (hp) s += detailScale * hp[p];
       // Soft shoulder above KNEE and soft toe below TOE instead of hard clips, so the brightest relief (the
       // nose) keeps its shape and the darkest (deep folds, the rim) stays distinguishable from background.
       if (s > KNEE) s = KNEE + shoulder * Math.tanh((s - KNEE) / shoulder);
@@ -272,6 +273,150 @@ function structureMap(r: RasterBuffers, photo: PhotoInput | undefined, detail: n
       const v = s * c * 255 + 0.5;
       // 0 means background: a fully covered pixel is at least 1.
       out[p] = c === 1 && v < 1 ? 1 : v;
+    }
+  }
+  return out;
+}
+
+/** The lighting-normalised high-pass (header): (Y − blur Y)/(blur Y + 8), clamped, where `weight` > 0, else 0. */
+function highPass(r: RasterBuffers, ws: Workspace): Float32Array {
+  const { size } = r;
+  const { lum, weight, hp } = ws;
+  const { DETAIL_RADIUS, DETAIL_CLAMP } = STRUCTURE;
+  const [bx0, by0, bx1, by1] = boundsOf(r);
+  const base = maskedBlur(lum, weight, size, size, DETAIL_RADIUS * size, r.bounds, 2, ws.base);
+  for (let j = by0; j <= by1; j++) {
+    for (let p = j * size + bx0, e = j * size + bx1; p <= e; p++) {
+      if (weight[p] === 0) {
+        hp[p] = 0;
+        continue;
+      }
+      const b = base[p];
+      const v = (lum[p] - b) / (b + 8);
+      hp[p] = v < -DETAIL_CLAMP ? -DETAIL_CLAMP : v > DETAIL_CLAMP ? DETAIL_CLAMP : v;
+    }
+  }
+  return hp;
+}
+
+/** Camera view: the crop's luminance, weighted by coverage and by whether the pixel lies inside the photo at all. */
+function cameraDetail(r: RasterBuffers, photo: PhotoInput, ws: Workspace): Float32Array {
+  const { size, coverage } = r;
+  const [bx0, by0, bx1, by1] = boundsOf(r);
+  const { lum, weight } = ws;
+  const crop = photo.crop ?? resampleRgb((photo as { image: RgbImage }).image, photo.toCrop, size);
+  const toImage = invertAffine(photo.toCrop);
+  const { width, height } = 'image' in photo ? photo.image : photo.imageSize;
+  const inside = (u: number, v: number): boolean => {
+    const x = toImage[0] * u + toImage[1] * v + toImage[2];
+    const y = toImage[3] * u + toImage[4] * v + toImage[5];
+    return x >= 0 && y >= 0 && x < width && y < height;
+  };
+  // The photo is convex: when the corners of the drawn region fall inside it, so does every pixel.
+  const allInside = inside(bx0, by0) && inside(bx1 + 1, by0) && inside(bx0, by1 + 1) && inside(bx1 + 1, by1 + 1);
+  // Every weight inside the bounds is written (maskedBlur scans only them), lum only where it counts.
+  for (let j = by0; j <= by1; j++) {
+    for (let i = bx0, p = j * size + bx0; i <= bx1; i++, p++) {
+      const c = coverage[p];
+      if (c > 0 && (allInside || inside(i + 0.5, j + 0.5))) {
+        lum[p] = 0.299 * crop[3 * p] + 0.587 * crop[3 * p + 1] + 0.114 * crop[3 * p + 2];
+        weight[p] = c;
+      } else weight[p] = 0;
+    }
+  }
+  return highPass(r, ws);
+}
+
+/**
+ * Front view: each pixel's seen and prefer weights (the rasteriser interpolated them; ws.seen, ws.prefer, 0
+ * outside the face) and the shares of the face's area by where its detail comes from.
+ */
+function frontShares(r: RasterBuffers, ws: Workspace): NonNullable<FaceMaps['shares']> {
+  const { size, coverage } = r;
+  const attr = r.attr!;
+  const [bx0, by0, bx1, by1] = boundsOf(r);
+  const { seen, prefer } = ws;
+  for (let j = by0; j <= by1; j++) {
+    for (let p = j * size + bx0, e = j * size + bx1; p <= e; p++) {
+      const c = coverage[p] > 0;
+      seen[p] = c ? attr[4 * p + 2] : 0;
+      prefer[p] = c ? attr[4 * p + 3] : 0;
+    }
+  }
+  let area = 0;
+  let own = 0;
+  let mirrored = 0;
+  const last = size - 1;
+  for (let j = by0; j <= by1; j++) {
+    const row = j * size;
+    for (let i = bx0, p = row + bx0; i <= bx1; i++, p++) {
+      const c = coverage[p];
+      if (!(c > 0)) continue;
+      const mi = last - i;
+      const twin = mi >= bx0 && mi <= bx1 && coverage[row + mi] > 0 ? seen[row + mi] : 0;
+      const sh = shares(seen[p], prefer[p], twin);
+      area += c;
+      own += c * sh.own;
+      mirrored += c * sh.mirror;
+    }
+  }
+  return area > 0 ? { seen: own / area, mirrored: mirrored / area, inpainted: Math.max(0, 1 - (own + mirrored) / area) } : { seen: 0, mirrored: 0, inpainted: 1 };
+}
+
+/**
+ * Front view: each pixel's surface point looked up in the camera crop (the rasteriser interpolated its crop
+ * position and seen weight, visibility.ts), the high-pass taken over what the photo saw, then completed from
+ * the mirror pixel (x → S − 1 − x; the head frame puts the midline there) by visibility.ts's shares: a pixel
+ * keeps its own detail unless its twin was seen clearly better. Parts seen on neither side get no detail.
+ */
+function frontDetail(r: RasterBuffers, photo: FrontPhoto, ws: Workspace): Float32Array {
+  const { size, coverage } = r;
+  const attr = r.attr!;
+  const [bx0, by0, bx1, by1] = boundsOf(r);
+  const { lum, weight, seen, prefer } = ws;
+  const { crop } = photo;
+  const last = size - 1;
+  for (let j = by0; j <= by1; j++) {
+    for (let p = j * size + bx0, e = j * size + bx1; p <= e; p++) {
+      const c = coverage[p];
+      const w = seen[p];
+      if (!(c > 0) || !(w > 0)) {
+        weight[p] = 0;
+        continue;
+      }
+      // Bilinear luminance at the crop position (pixel centres at +0.5).
+      const x = attr[4 * p] - 0.5;
+      const y = attr[4 * p + 1] - 0.5;
+      if (!(x >= 0 && y >= 0 && x < last && y < last)) {
+        weight[p] = 0;
+        continue;
+      }
+      const ix = x | 0;
+      const iy = y | 0;
+      const fx = x - ix;
+      const fy = y - iy;
+      const q = 3 * (iy * size + ix);
+      const q2 = q + 3 * size;
+      const l00 = 0.299 * crop[q] + 0.587 * crop[q + 1] + 0.114 * crop[q + 2];
+      const l10 = 0.299 * crop[q + 3] + 0.587 * crop[q + 4] + 0.114 * crop[q + 5];
+      const l01 = 0.299 * crop[q2] + 0.587 * crop[q2 + 1] + 0.114 * crop[q2 + 2];
+      const l11 = 0.299 * crop[q2 + 3] + 0.587 * crop[q2 + 4] + 0.114 * crop[q2 + 5];
+      lum[p] = (l00 * (1 - fx) + l10 * fx) * (1 - fy) + (l01 * (1 - fx) + l11 * fx) * fy;
+      weight[p] = c * w;
+    }
+  }
+  const hp = highPass(r, ws);
+  const out = ws.mirrored;
+  for (let j = by0; j <= by1; j++) {
+    const row = j * size;
+    for (let i = bx0, p = row + bx0; i <= bx1; i++, p++) {
+      if (!(coverage[p] > 0)) continue;
+      const m = row + last - i;
+      const mi = last - i;
+      // Outside the raster bounds nothing was drawn: no mirror there.
+      const twin = mi >= bx0 && mi <= bx1 && coverage[m] > 0 ? seen[m] : 0;
+      const { own, mirror } = shares(seen[p], prefer[p], twin);
+      out[p] = (own > 0 ? own * hp[p] : 0) + (mirror > 0 ? mirror * hp[m] : 0);
     }
   }
   return out;

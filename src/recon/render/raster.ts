@@ -29,6 +29,8 @@ export interface RasterBuffers {
   coverage: Float32Array;
   /** size² × 2 UVs (v up) when `uv` was asked for; 0 where nothing. */
   uv?: Float32Array;
+  /** size² × channels of the `attributes` asked for, interpolated like the normals; 0 where nothing. */
+  attr?: Float32Array;
   /** [x0, y0, x1, y1], inclusive: the pixels the mesh can touch (coverage is 0 outside); x1 < x0 when none. */
   bounds?: [number, number, number, number];
 }
@@ -36,6 +38,8 @@ export interface RasterBuffers {
 export interface RasterOptions {
   /** Interpolate the mesh's UVs into `uv` (default false). */
   uv?: boolean;
+  /** More per-vertex values to interpolate (`channels` per vertex, 1–4) into `attr`. */
+  attributes?: { values: ArrayLike<number>; channels: number };
   /** Skip triangles facing away from the camera (default false). */
   cullBackFaces?: boolean;
   /** Buffers to reuse (must match `size`); fresh ones otherwise. */
@@ -84,6 +88,11 @@ function scratchFor(n: number, vertices: number): Scratch {
   return s;
 }
 
+/** out[p·k + i] = l0·v[a·k + i] + l1·v[b·k + i] + l2·v[c·k + i] for the k channels. */
+function interpolate(out: Float32Array, p: number, v: ArrayLike<number>, k: number, a: number, b: number, c: number, l0: number, l1: number, l2: number): void {
+  for (let i = 0; i < k; i++) out[p * k + i] = l0 * v[a * k + i] + l1 * v[b * k + i] + l2 * v[c * k + i];
+}
+
 /** Edge-function tie rule: a centre exactly on an edge belongs to the triangle that sees it this way round. */
 function tieBias(dx: number, dy: number): number {
   return dy > 0 || (dy === 0 && dx < 0) ? 0 : -1;
@@ -102,6 +111,12 @@ export function rasterize(mesh: FaceMesh, size: number, opts: RasterOptions = {}
   };
   if (buf.size !== size || buf.depth.length !== n) throw invalidOption('target.size', String(size), buf.size);
   if (wantUv && !buf.uv) buf.uv = new Float32Array(n * 2);
+  const A = opts.attributes?.values;
+  const ac = opts.attributes?.channels ?? 0;
+  if (A && !(Number.isInteger(ac) && ac >= 1 && ac <= 4 && A.length >= (mesh.positions.length / 3) * ac)) throw invalidOption('attributes', '1–4 channels per vertex', ac);
+  if (A && buf.attr?.length !== n * ac) buf.attr = new Float32Array(n * ac);
+  const attrOut = A ? buf.attr! : undefined;
+  attrOut?.fill(0);
   const { depth, normal, coverage } = buf;
   const uvOut = wantUv ? buf.uv! : undefined;
   depth.fill(Infinity);
@@ -200,6 +215,7 @@ export function rasterize(mesh: FaceMesh, size: number, opts: RasterOptions = {}
           uvOut[2 * p] = l0 * UV[2 * a] + l1 * UV[2 * b] + l2 * UV[2 * c];
           uvOut[2 * p + 1] = l0 * UV[2 * a + 1] + l1 * UV[2 * b + 1] + l2 * UV[2 * c + 1];
         }
+        if (attrOut) interpolate(attrOut, p, A!, ac, a, b, c, l0, l1, l2);
       }
       w0Row += w0dy;
       w1Row += w1dy;
@@ -338,6 +354,7 @@ export function rasterize(mesh: FaceMesh, size: number, opts: RasterOptions = {}
             uvOut[2 * p] = l0 * UV[2 * a] + l1 * UV[2 * b] + l2 * UV[2 * c];
             uvOut[2 * p + 1] = l0 * UV[2 * a + 1] + l1 * UV[2 * b + 1] + l2 * UV[2 * c + 1];
           }
+          if (attrOut) interpolate(attrOut, p, A!, ac, a, b, c, l0, l1, l2);
         }
       }
     }

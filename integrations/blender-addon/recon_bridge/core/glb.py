@@ -38,6 +38,7 @@ class GlbMesh(object):
         self.triangles = []
         self.texture = None
         self.texture_mime = None
+        self.normal_texture = None
         self.material = {}
         self.extras = {}
         self.asset = {}
@@ -161,4 +162,11 @@ def read_mesh(data):
                 raw, _ = _view_bytes(doc, binary, img["bufferView"])
                 m.texture = bytes(raw)
                 m.texture_mime = img.get("mimeType", "image/png")
+        normal_info = mat.get("normalTexture")
+        if normal_info is not None:
+            img = doc["images"][doc["textures"][normal_info["index"]]["source"]]
+            if "bufferView" in img:
+                raw, _ = _view_bytes(doc, binary, img["bufferView"])
+                m.normal_texture = bytes(raw)
+                m.material["normalScale"] = float(normal_info.get("scale", 1.0))
     return m

@@ -15,11 +15,14 @@ from . import client as proto
 from . import errors, results
 from .errors import ReconError
 
-OUTPUT_KINDS = ("crop", "structure", "depth", "normal", "mask", "obj", "glb", "overlay")
-#: Output kinds loaded into Blender as images (besides the structure map, which becomes the reference).
-IMAGE_KINDS = ("crop", "depth", "normal", "mask")
-#: What the add-on asks for when the caller does not say.
-DEFAULT_OUTPUTS = ("structure", "glb", "crop", "depth", "normal")
+OUTPUT_KINDS = ("crop", "structure", "depth", "normal", "mask", "front-structure", "front-depth", "front-normal",
+                "front-mask", "obj", "glb", "overlay", "turntable")
+#: Output kinds loaded into Blender as images (besides the structure map that becomes the reference).
+IMAGE_KINDS = ("crop", "depth", "normal", "mask", "front-depth", "front-normal", "front-mask", "structure", "front-structure")
+#: What the add-on asks for when the caller does not say (plus the reference map of the chosen view).
+DEFAULT_OUTPUTS = ("glb", "crop", "depth", "normal")
+#: The two views (docs/outputs.md): "front", the head turned to face the camera (default), or "camera".
+VIEWS = ("front", "camera")
 #: Options that stay in the add-on (the rest go to the daemon).
 CLIENT_OPTIONS = ("import_mesh", "load_images", "transfer", "name")
 TRANSFERS = ("auto", "path", "data")
@@ -34,7 +37,7 @@ def normalize_options(options):
     """Caller options → (daemon options, client options). Checks each value with the daemon's wording
     ("Expected integer 128–1024 for size but received 2000"); unknown names are refused."""
     options = dict(options or {})
-    client = {"import_mesh": True, "load_images": True, "transfer": "auto", "name": None}
+    client = {"import_mesh": True, "load_images": True, "transfer": "auto", "name": None, "view": "front"}
     daemon = {}
     for key in list(options):
         value = options.pop(key)
@@ -70,16 +73,27 @@ def normalize_options(options):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise _invalid('"largest" or a face index ≥ 0', key, value)
             daemon["faces"] = value
+        elif key == "view":
+            if value not in VIEWS:
+                raise _invalid("one of %s" % ", ".join(VIEWS), key, value)
+            client["view"] = daemon["view"] = value
+        elif key == "subdivisions":
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 3:
+                raise _invalid("an integer 0–3", key, value)
+            daemon["subdivisions"] = value
         elif key == "max_pixels":
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise _invalid("integer ≥ 1", key, value)
             daemon["maxPixels"] = value
         else:
             raise ReconError("Unknown option %r" % key, errors.INVALID_OPTION,
-                             "Options: outputs, size, detail, face, force, max_pixels, import_mesh, load_images, transfer, name.")
-    outputs = list(daemon.get("outputs") or DEFAULT_OUTPUTS)
-    if "structure" not in outputs:
-        outputs.append("structure")  # the reference image
+                             "Options: outputs, size, detail, view, subdivisions, face, force, max_pixels, import_mesh, "
+                             "load_images, transfer, name.")
+    daemon.setdefault("view", client["view"])
+    outputs = list(daemon["outputs"]) if "outputs" in daemon else list(DEFAULT_OUTPUTS)
+    reference = results.REFERENCE_KINDS[client["view"]]
+    if reference not in outputs:
+        outputs.append(reference)  # the reference image, in the mesh's view
     if client["import_mesh"] and "glb" not in outputs:
         outputs.append("glb")
     daemon["outputs"] = [k for k in OUTPUT_KINDS if k in outputs]
@@ -89,7 +103,8 @@ def normalize_options(options):
 class JobOutcome(object):
     """A completed job with its files on local disk.
 
-    ``files``: kind → local path (structure, glb, crop, depth, normal, mask, result as present);
+    ``files``: kind → local path (the reference map, glb, crop, depth, normal, mask, result as present);
+    ``reference``: the output kind of the reference map (front-structure in the front view, the default);
     ``fetched``: True when they were copied with result.read into ``temp_dir`` (Blender should pack them)."""
 
     def __init__(self, job_id, photo, summary, result, files, fetched, temp_dir):
@@ -103,6 +118,7 @@ class JobOutcome(object):
         self.verdict = results.verdict(result, summary)
         self.warnings = results.checks(result, ("warn", "fail"))
         self.size = results.crop_size(result)
+        self.reference = results.reference_kind(result)
 
     def cleanup(self):
         if self.temp_dir:
@@ -245,7 +261,8 @@ def collect_outputs(c, job_id, photo, completed, daemon_opts, client_opts, fetch
             err.details["jobId"] = job_id
             raise err
         local = {"result": result_path}
-        needed = ["structure"] + (["glb"] if client_opts["import_mesh"] else [])
+        reference = results.reference_kind(result, client_opts.get("view", "front")) or results.REFERENCE_KINDS[client_opts.get("view", "front")]
+        needed = [reference] + (["glb"] if client_opts["import_mesh"] else [])
         optional = list(IMAGE_KINDS) if client_opts["load_images"] else []
         for kind in needed + optional:
             if kind not in daemon_opts["outputs"]:

@@ -73,6 +73,44 @@ def landmark_crop(result, index):
     return image_to_crop(a["matrix"], p[0], p[1])
 
 
+def landmark_front(result, index):
+    """Landmark ``index`` of the reconstructed face in front-view pixels (u, v), via result.json's headFrame
+    (q = rotation·(p − centre), u = 0.5·S + scale·q_x, v = 0.4·S + scale·q_y; docs/outputs.md). Exact for
+    landmarks the hidden-side completion left alone; None without a head frame."""
+    face = reconstructed_face(result)
+    h = result.get("headFrame") if isinstance(result, dict) else None
+    if not face or "points" not in face or not isinstance(h, dict) or "rotation" not in h:
+        return None
+    p = face["points"][index]
+    r, c, s, size = h["rotation"], h["centre"], float(h["scale"]), int(h.get("size", crop_size(result)))
+    d = (p[0] - c[0], p[1] - c[1], p[2] - c[2])
+    qx = r[0] * d[0] + r[1] * d[1] + r[2] * d[2]
+    qy = r[3] * d[0] + r[4] * d[1] + r[5] * d[2]
+    return (0.5 * size + s * qx, 0.4 * size + s * qy)
+
+
+#: The structure map of each view (result.json output kinds).
+REFERENCE_KINDS = {"front": "front-structure", "camera": "structure"}
+
+
+def reference_kind(result, preferred="front"):
+    """The structure map to show as the reference: the one in the same view as the mesh (result.json's
+    ``mesh.view`` and ``frames``), so the two line up; without a mesh the preferred view's map when it was
+    written, else whichever was; None when neither was."""
+    outputs = (result.get("outputs") if isinstance(result, dict) else None) or {}
+    frames = result.get("frames") or {}
+    mesh = result.get("mesh") or {}
+    view = mesh.get("view") or preferred
+    for kind in ("front-structure", "structure"):
+        frame = frames.get(kind, "front" if kind == "front-structure" else "camera")
+        if frame == view and kind in outputs:
+            return kind
+    for kind in ("structure", "front-structure"):
+        if kind in outputs:
+            return kind
+    return None
+
+
 def depth_back_metres(result):
     """How far behind the pupils' plane the face's farthest point lies, metres (≥ 0), from depthScale."""
     d = result.get("depthScale") or {}

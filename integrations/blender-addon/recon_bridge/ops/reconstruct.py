@@ -43,6 +43,7 @@ class RECON_OT_reconstruct_from_photo(WaitAndReport, Operator):
             return {"CANCELLED"}
         opts = context.scene.recon_options.to_options()
         prefs = get_prefs(context)
+        opts.setdefault("view", str(prefs.view).lower())
         if not can_wait(context):
             # Background mode: nothing to keep responsive, and timers do not run. Same code as the API.
             try:

@@ -117,6 +117,35 @@ namespace ReconDaemon.Client.Tests
         }
 
         [Test]
+        public void TheQuadShowsTheMapInTheMeshsView()
+        {
+            var both = "\"outputs\":{\"structure\":\"structure.png\",\"front-structure\":\"front-structure.png\",\"glb\":\"face.glb\"},\"frames\":{\"structure\":\"camera\",\"front-structure\":\"front\",\"glb\":\"%V\"}";
+            var front = JObject.Parse("{" + both.Replace("%V", "front") + ",\"mesh\":{\"view\":\"front\",\"pose\":{\"yaw\":-16,\"pitch\":2,\"roll\":1}}}");
+            Assert.AreEqual(OutputKinds.FrontStructure, FaceFrame.ReferenceKind(front));
+            Assert.AreEqual("front-structure.png", FaceFrame.ReferenceFileName(front, Views.Camera), "the mesh's view decides, not the preference");
+            Assert.AreEqual(-16, FaceFrame.HeadPose(front).Yaw);
+            var camera = JObject.Parse("{" + both.Replace("%V", "camera") + ",\"mesh\":{\"view\":\"camera\"}}");
+            Assert.AreEqual("structure.png", FaceFrame.ReferenceFileName(camera));
+            var noMesh = JObject.Parse("{\"outputs\":{\"structure\":\"structure.png\",\"front-structure\":\"front-structure.png\"}}");
+            Assert.AreEqual(OutputKinds.FrontStructure, FaceFrame.ReferenceKind(noMesh), "no mesh: the preferred view (front by default)");
+            Assert.AreEqual(OutputKinds.Structure, FaceFrame.ReferenceKind(noMesh, Views.Camera));
+            var older = JObject.Parse("{\"outputs\":{\"structure\":\"structure.png\",\"glb\":\"face.glb\"},\"mesh\":{\"units\":\"metres\"}}");
+            Assert.AreEqual("structure.png", FaceFrame.ReferenceFileName(older), "a daemon without the front view");
+            Assert.IsNull(FaceFrame.ReferenceKind(JObject.Parse("{\"outputs\":{\"glb\":\"face.glb\"}}")));
+            Assert.IsNull(FaceFrame.HeadPose(new JObject()));
+        }
+
+        [Test]
+        public void TheViewAndSubdivisionOptionsTravelAsTheProtocolNamesThem()
+        {
+            var json = Newtonsoft.Json.JsonConvert.SerializeObject(new ReconstructOptions { View = Views.Camera, Subdivisions = 2 });
+            Assert.AreEqual("{\"view\":\"camera\",\"subdivisions\":2}", json);
+            Assert.AreEqual("{}", Newtonsoft.Json.JsonConvert.SerializeObject(new ReconstructOptions()));
+            CollectionAssert.Contains(JobOutputs.KnownFileNames, "front-structure.png");
+            CollectionAssert.Contains(JobOutputs.KnownFileNames, "texture-normal.png");
+        }
+
+        [Test]
         public void ResultJsonBecomesAJobResult()
         {
             var json = JObject.Parse("{\"outputs\":{\"obj\":\"face.obj\",\"result\":\"result.json\"},\"quality\":{\"verdict\":\"pass\"},\"faces\":[{},{\"pose\":{\"yaw\":-4,\"pitch\":1,\"roll\":0}}],\"reconstructed\":[1],\"timings\":{\"total\":20}}");
