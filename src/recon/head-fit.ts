@@ -13,8 +13,8 @@ export const HEAD_VERTICES = 468;
 interface HeadModel {
   /** Flat xyz of the symmetric mean shape: x towards the subject's left, y down, z away from the camera. */
   shape: Float64Array;
-  /** Mirror partner of each vertex (an involution; midline vertices map to themselves). */
-  mirror: Int32Array;
+  /** Mirror partner of each vertex (the face topology's map; midline vertices map to themselves). */
+  mirror: Uint32Array;
   /** Outward unit normals of the shape, flat xyz (towards the camera, −z, on a frontal face). */
   normals: Float64Array;
 }
@@ -25,9 +25,8 @@ let model: HeadModel | undefined;
 export function head(): HeadModel {
   if (model) return model;
   const shape = Float64Array.from((headModel.shape as number[][]).flat());
-  const mirror = Int32Array.from(headModel.mirror as number[]);
+  const { mirror, triangles: tris } = faceTopology();
   const normals = new Float64Array(shape.length);
-  const tris = faceTopology().triangles;
   for (let t = 0; t < tris.length; t += 3) {
     const a = tris[t] * 3;
     const b = tris[t + 1] * 3;

@@ -25,8 +25,8 @@ import { faceTriangles, vertexNormals } from './mesh/build.js';
 import { faceTopology, MESH_VERTEX_COUNT } from './mesh/topology.js';
 import type { Pose, Vec3 } from './types.js';
 
-/** Row-major 3×3 matrix. */
-export type Mat3 = [number, number, number, number, number, number, number, number, number];
+import type { Mat3 } from './math3.js';
+export type { Mat3 };
 /** Row-major 4×4 matrix (affine: the last row is 0, 0, 0, 1). */
 export type Mat4 = [number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number];
 

@@ -29,7 +29,7 @@ const ANCHORS = [168, 6, 1, 4, 0, 13, 14, 17, 152];
 const DEG = Math.PI / 180;
 
 /** Mirror partner of a point of the 478-point topology (iris points: 468 + k ↔ 473 + k). */
-function partner(i: number, mirror: Int32Array): number {
+function partner(i: number, mirror: Uint32Array): number {
   if (i < HEAD_VERTICES) return mirror[i];
   return i < 473 ? i + 5 : i - 5;
 }
