@@ -108,7 +108,7 @@ describe('recon_client in plain Python against the real daemon', () => {
     expect(r.code, out.slice(-6000)).toBe(0);
     expect(out).toMatch(/\nOK\n/);
     expect(out).not.toMatch(/skipped/i);
-    expect(Number(/Ran (\d+) tests/.exec(out)![1])).toBeGreaterThanOrEqual(58);
+    expect(Number(/Ran (\d+) tests/.exec(out)![1])).toBeGreaterThanOrEqual(60);
   }, 300_000);
 });
 
@@ -120,12 +120,12 @@ describe('python -m recon_client reconstruct', () => {
     // Progress on stderr, one line per stage, in the daemon's order.
     const stages = r.stderr.split('\n').filter(Boolean).map((l) => l.trim().split(/\s+/)[0]);
     expect(stages).toEqual(['queued', 'started', 'decode', 'detect', 'landmarks', 'pose', 'render', 'done']);
-    expect(r.stdout).toMatch(new RegExp(`^pass control_obama_official_portrait\\.jpg → ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(11 files, job \\d{8}-\\d{6}-[0-9a-f]{8}\\)\\n$`));
     // Every file result.json lists, byte for byte what the daemon wrote in its job folder.
     const result = JSON.parse(fs.readFileSync(path.join(out, 'result.json'), 'utf8'));
     const names = Object.values(result.outputs as Record<string, string>).sort();
+    expect(r.stdout).toMatch(new RegExp(`^pass control_obama_official_portrait\\.jpg → ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(${names.length} files, job \\d{8}-\\d{6}-[0-9a-f]{8}\\)\\n$`));
     expect(fs.readdirSync(out).sort()).toEqual(names);
-    expect(names).toEqual(expect.arrayContaining(['structure.png', 'face.obj', 'face.mtl', 'texture.png', 'face.glb', 'crop.png']));
+    expect(names).toEqual(expect.arrayContaining(['structure.png', 'front-structure.png', 'face.obj', 'face.mtl', 'texture.png', 'face.glb', 'crop.png']));
     const jobId = /job (\S+)\)/.exec(r.stdout)![1];
     const jobDir = path.join(d.te.env.XDG_DATA_HOME!, 'recon-daemon', 'jobs', jobId);
     for (const n of names) expect(fs.readFileSync(path.join(out, n)).equals(fs.readFileSync(path.join(jobDir, n))), n).toBe(true);
@@ -218,7 +218,19 @@ describe('python -m recon_client reconstruct', () => {
     const r = await cli(['reconstruct', PORTRAIT, '-o', out, '--outputs', 'structure,obj', '-q']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
-    expect(fs.readdirSync(out).sort()).toEqual(['face.mtl', 'face.obj', 'result.json', 'structure.png', 'texture.png']);
+    // face.obj brings its material and textures (result.json lists them as mtl, texture, textureNormal, textureVisibility).
+    expect(fs.readdirSync(out).sort()).toEqual(['face.mtl', 'face.obj', 'result.json', 'structure.png', 'texture-normal.png', 'texture-visibility.png', 'texture.png']);
+  });
+
+  it('-O passes any other option the client knows: -O view=camera gives the camera-view mesh', async () => {
+    const out = path.join(work, 'camera-view');
+    const r = await cli(['reconstruct', PORTRAIT, '-o', out, '-O', 'view=camera', '-O', 'subdivisions=0', '--outputs', 'structure,obj', '-q']);
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(fs.readFileSync(path.join(out, 'result.json'), 'utf8'));
+    expect(result.mesh).toMatchObject({ view: 'camera', subdivisions: 0 });
+    const bad = await cli(['reconstruct', PORTRAIT, '-o', out, '-O', 'view=side']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("error INVALID_OPTION: Expected one of front, camera for view but received 'side'\n");
   });
 
   it('Ctrl+C cancels the job: exit 130 with REQUEST_CANCELLED, the job cancelled in the daemon, nothing written', async () => {

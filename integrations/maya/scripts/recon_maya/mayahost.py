@@ -21,8 +21,9 @@ TITLE = "Face Recon"
 ATTR_RESULT = "faceReconResult"
 ATTR_SLOT = "faceReconSlot"
 ATTR_BOX = "faceReconBox"
-#: Shading nodes an OBJ import may add with face.mtl; ours replace them.
-IMPORT_SHADING_TYPES = ("shadingEngine", "materialInfo", "lambert", "phong", "blinn", "file", "place2dTexture")
+#: Shading nodes an OBJ import may add with face.mtl (its map_Kd, and map_Bump for the detail normal map); ours
+#: replace them.
+IMPORT_SHADING_TYPES = ("shadingEngine", "materialInfo", "lambert", "phong", "blinn", "file", "place2dTexture", "bump2d")
 PHOTO_FILTER = "Photos (*.jpg *.jpeg *.png *.webp *.tif *.tiff *.avif *.heic *.heif *.gif);;All Files (*.*)"
 
 _flow = None

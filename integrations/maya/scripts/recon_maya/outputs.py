@@ -8,15 +8,15 @@
 #   the reference the structure map *in the mesh's view*, so the two line up: front-structure.png under the
 #                 head-frame mesh (the front view, the default), structure.png under a camera-view mesh (the
 #                 camera-view preference, and daemons before the front view, whose only view it is).
-# Mirrors REFERENCE_KIND / MESH_KIND of the Blender add-on's scene.py and the two views of docs/outputs.md.
-# Pure: no maya.
+# The views and their maps are the shared client's (recon_client.results.REFERENCE_KINDS, as the Blender add-on
+# uses them; docs/outputs.md). Pure: no maya.
 import os
 
-from .recon_client import errors
+from .recon_client import errors, results
 from .recon_client.errors import ReconError
 
-#: The structure map of each view (result.json output kinds).
-REFERENCE_KINDS = {"front": "front-structure", "camera": "structure"}
+#: The structure map of each view (result.json output kinds), shared with the Blender add-on.
+REFERENCE_KINDS = results.REFERENCE_KINDS
 #: The mesh Maya imports.
 MESH_KIND = "obj"
 TEXTURE_KIND = "texture"
@@ -88,9 +88,8 @@ def _mtl_texture(mtl_path):
 
 
 def daemon_view_option(preferred_view, client_views):
-    """The ``view`` option to send: only "camera" needs saying (the front view is the daemon's default), and only
-    when this client knows the option at all (``client_views``: recon_client.jobs.VIEWS, absent before the front
-    view — a daemon of that age has only the camera view anyway)."""
-    if preferred_view == "camera" and "camera" in (client_views or ()):
-        return {"view": "camera"}
+    """The ``view`` option to send — only when this client knows the option (``client_views``:
+    recon_client.jobs.VIEWS, absent before the front view; a daemon of that age has only the camera view)."""
+    if preferred_view in (client_views or ()):
+        return {"view": preferred_view}
     return {}
