@@ -3,6 +3,7 @@
 # scene a finished job becomes. Everything it computes comes from the plain-Python modules beside it (flow,
 # layout, outputs, prefs, units, objfile), which are tested without Maya; this file only applies their numbers.
 # It has not been run inside Maya (docs/maya.md says what has been checked and what the first run must check).
+import math
 import os
 
 import maya.cmds as cmds
@@ -16,8 +17,8 @@ from .recon_client.errors import ReconError
 MENU = "faceReconMenu"
 PREFS_WINDOW = "faceReconPrefsWindow"
 TITLE = "Face Recon"
-#: Attributes on what the module builds: the photo's path on the group and on the image plane, the result's
-#: slot (metres) and front-view box (JSON, metres, relative to the slot) on the group.
+#: Attributes on what the module builds: the photo's path on the group (the group's name on the image plane), the
+#: result's slot index and its front-view box (JSON, metres, relative to the slot) on the group.
 ATTR_RESULT = "faceReconResult"
 ATTR_SLOT = "faceReconSlot"
 ATTR_BOX = "faceReconBox"
@@ -404,7 +405,10 @@ def build_result(request, outcome):
         mesh = cmds.rename(mesh, request.name + "_face")
         cmds.setAttr(mesh + ".scale", scale, scale, scale, type="double3")
         cmds.makeIdentity(mesh, apply=True, scale=True)
-        cmds.xform(group, worldSpace=True, translation=plan.group_translate, rotation=plan.group_rotate)
+        # xform takes angles in the scene's angular unit (degrees unless the user chose radians).
+        radians = cmds.currentUnit(query=True, angle=True).lower().startswith("rad")
+        rotation = tuple(math.radians(a) for a in plan.group_rotate) if radians else plan.group_rotate
+        cmds.xform(group, worldSpace=True, translation=plan.group_translate, rotation=rotation)
         shading_group, shading_nodes = _material(request.name, choice.texture, choice.normal_map)
         created.extend(shading_nodes)
         cmds.sets(mesh, edit=True, forceElement=shading_group)
