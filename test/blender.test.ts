@@ -1,7 +1,8 @@
 // The Blender add-on (integrations/blender-addon/recon_bridge) against a real daemon and the real Blender,
 // headless: the zip from `recon-daemon install-addon blender`, installed the way a user installs it, then the
 // scripting API, the operators, the UI's background-thread path and the panels (test/blender/blender_scene.py
-// measures, this file asserts). Also the add-on's core in plain Python (test/blender/test_core.py).
+// measures, this file asserts). The add-on's editor-free part is the shared Python client, vendored into the zip
+// (integrations/python/recon_client); its plain-Python tests are run by test/python-client.test.ts.
 //
 // Blender is required, not optional: without it these tests fail (CI installs it: apt-get install -y blender
 // python3-numpy xvfb xauth libgl1-mesa-dri git). RECON_BLENDER names another executable. The UI session runs
@@ -10,6 +11,7 @@
 // UPDATE_SCREENSHOTS=1 to copy them into docs/img/). Start Daemon is tried right after install-addon
 // from a clean copy of the repository (test/blender/start_daemon.py).
 import { execFile, execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -161,10 +163,27 @@ describe('install-addon blender', () => {
     expect(names).toContain('recon_bridge/__init__.py');
     expect(names).toContain('recon_bridge/blender_manifest.toml');
     expect(names).toContain('recon_bridge/api.py');
-    expect(names).toContain('recon_bridge/core/websocket.py');
+    expect(names).toContain('recon_bridge/recon_client/websocket.py'); // the shared client, vendored
     expect(names).toContain('recon_bridge/install.json'); // the command Start Daemon runs (see below)
     expect(names.every((n) => n.startsWith('recon_bridge/'))).toBe(true);
     expect(names.some((n) => n.includes('__pycache__') || n.endsWith('.pyc'))).toBe(false);
+  });
+
+  it('vendors the shared Python client byte for byte: one source, integrations/python/recon_client', async () => {
+    const listing = await run(
+      PYTHON,
+      ['-c', 'import sys, zipfile, json, hashlib; z = zipfile.ZipFile(sys.argv[1]); print(json.dumps({n: hashlib.sha256(z.read(n)).hexdigest() for n in z.namelist() if n.startswith("recon_bridge/recon_client/")}))', zip],
+      process.env,
+    );
+    const vendored = JSON.parse(listing.stdout) as Record<string, string>;
+    const src = path.join(repoRoot, 'integrations', 'python', 'recon_client');
+    const files = fs.readdirSync(src).filter((f) => f.endsWith('.py')).sort();
+    expect(Object.keys(vendored).sort()).toEqual(files.map((f) => `recon_bridge/recon_client/${f}`));
+    for (const f of files) {
+      const sha = createHash('sha256').update(fs.readFileSync(path.join(src, f))).digest('hex');
+      expect(vendored[`recon_bridge/recon_client/${f}`], f).toBe(sha);
+    }
+    expect(fs.existsSync(path.join(repoRoot, 'integrations', 'blender-addon', 'recon_bridge', 'recon_client'))).toBe(false); // no copy in git
   });
 
   it('writes the same bytes every time (fixed timestamps, sorted entries)', async () => {
@@ -788,17 +807,5 @@ describe('Start Daemon right after install-addon, from a clean clone', () => {
       }
       te.cleanup();
     }
-  }, 300_000);
-});
-
-describe('the add-on core in plain Python (no bpy)', () => {
-  it('passes its unit tests: WebSocket framing, JSON-RPC, discovery, frames, GLB, and against the real daemon', async () => {
-    const r = await run(PYTHON, [path.join(repoRoot, 'test/blender/test_core.py')], testEnv(), 240_000);
-    const out = r.stdout + r.stderr;
-    expect(r.code, out.slice(-6000)).toBe(0);
-    expect(out).toMatch(/Ran \d+ tests/);
-    expect(out).toMatch(/\nOK\n/);
-    expect(out).not.toMatch(/skipped/i);
-    expect(Number(/Ran (\d+) tests/.exec(out)![1])).toBeGreaterThanOrEqual(50);
   }, 300_000);
 });

@@ -57,7 +57,7 @@ bpy.ops.preferences.addon_enable(module="recon_bridge")
 import recon_bridge  # noqa: E402
 import recon_bridge.api as api  # noqa: E402
 from recon_bridge import runtime, scene as scene_mod  # noqa: E402
-from recon_bridge.core import frames, results  # noqa: E402
+from recon_bridge.recon_client import frames, results  # noqa: E402
 
 user_addons = bpy.utils.user_resource("SCRIPTS", path="addons")
 report["install"] = {

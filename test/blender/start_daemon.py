@@ -20,7 +20,7 @@ try:
     bpy.ops.preferences.addon_install(filepath=os.environ["RECON_TEST_ZIP"], overwrite=True)
     bpy.ops.preferences.addon_enable(module="recon_bridge")
     import recon_bridge.api as api
-    from recon_bridge.core import discovery
+    from recon_bridge.recon_client import discovery
 
     prefs = bpy.context.preferences.addons["recon_bridge"].preferences
     report["recon_daemon_on_path"] = shutil.which("recon-daemon")
@@ -49,11 +49,11 @@ try:
 finally:
     info = None
     try:
-        from recon_bridge.core import discovery
+        from recon_bridge.recon_client import discovery
 
         info = discovery.read_discovery()
         if info:
-            from recon_bridge.core.client import ReconClient
+            from recon_bridge.recon_client.client import ReconClient
 
             with ReconClient.connect() as c:
                 c.call("daemon.shutdown", {"graceMs": 0})

@@ -13,10 +13,10 @@ import os
 import bpy
 
 from . import scene as scene_build
-from .core import errors, jobs
-from .core.client import ReconClient
-from .core.discovery import is_loopback_url, resolve_endpoint, start_daemon
-from .core.errors import ReconError
+from .recon_client import errors, jobs
+from .recon_client.client import ReconClient
+from .recon_client.discovery import is_loopback_url, resolve_endpoint, start_daemon
+from .recon_client.errors import ReconError
 from .prefs import get_prefs, online_access
 
 __all__ = ("ReconError", "reconstruct", "connect", "list_commands", "execute_command", "status", "remove")
@@ -26,7 +26,7 @@ CLIENT_VERSION = "0.1.0"
 
 
 def connect(url=None, token=None, timeout=None, auto_start=None):
-    """A connected, initialized core.client.ReconClient (close it when done, or use ``with``).
+    """A connected, initialized recon_client.client.ReconClient (close it when done, or use ``with``).
 
     ``url`` / ``token`` default to the add-on preferences, then to the daemon's discovery and token files.
     ``auto_start`` (default: the preference) runs `recon-daemon start` when nothing answers on this machine."""

@@ -4,8 +4,8 @@ import bpy
 from bpy.props import BoolProperty, EnumProperty, FloatProperty, StringProperty
 from bpy.types import AddonPreferences
 
-from .core.discovery import daemon_paths, default_cli_command, read_discovery, resolve_endpoint
-from .core.link import LinkSettings
+from .recon_client.discovery import daemon_paths, default_cli_command, read_discovery, resolve_endpoint
+from .recon_client.link import LinkSettings
 
 #: The add-on's module name: "recon_bridge" when installed from the zip, "bl_ext.<repo>.recon_bridge" as a
 #: Blender 4.2+ extension. AddonPreferences.bl_idname must be exactly this.

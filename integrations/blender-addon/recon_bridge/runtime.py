@@ -1,6 +1,6 @@
 # The add-on's live state in a Blender session, and the one place where background work meets bpy.
 #
-# Threads: the connection (core.link.DaemonLink) and each job or command run on background threads and never
+# Threads: the connection (recon_client.link.DaemonLink) and each job or command run on background threads and never
 # touch bpy; they put events on a queue. pump() — registered with bpy.app.timers, so it runs on the main
 # thread between redraws — drains the queue, updates the state the panel draws, and builds the scene for a
 # finished job with the same scene.build_scene the scripting API uses. The UI never waits on the network.
@@ -11,9 +11,9 @@ import time
 import bpy
 
 from . import scene as scene_build
-from .core import errors, jobs
-from .core.errors import ReconError
-from .core.link import CONNECTED, DaemonLink
+from .recon_client import errors, jobs
+from .recon_client.errors import ReconError
+from .recon_client.link import CONNECTED, DaemonLink
 
 CLIENT_VERSION = "0.1.0"
 

@@ -12,7 +12,7 @@
 #                       with it (mesh space → Blender: (x, y, z) → (x, −z, y)); its material with the texture and
 #                       the detail normal map; translucent in Solid shading so the reference shows through it;
 #   images "<name> crop|depth|normal|mask|front-…" (fake user, so they are saved with the file).
-# Each result sits in its own slot along +X (core/placement.py), so results never intersect; the new objects
+# Each result sits in its own slot along +X (recon_client/placement.py), so results never intersect; the new objects
 # end up selected, the mesh active.
 #
 # The build is a transaction: everything is created first in an unlinked collection; any failure removes what
@@ -25,9 +25,9 @@ import bpy
 
 from mathutils import Vector
 
-from .core import errors, frames, placement, results
-from .core.errors import ReconError
-from .core.glb import GlbError, read_mesh
+from .recon_client import errors, frames, placement, results
+from .recon_client.errors import ReconError
+from .recon_client.glb import GlbError, read_mesh
 
 #: Custom property on every ID we create; its value is the build's id (the daemon's job id).
 TAG = "recon_bridge"
@@ -412,7 +412,7 @@ def build_scene(outcome, name=None, import_mesh=True, load_images=True, mesh_imp
     A new photo's result goes beside the earlier ones (placement.free_slot); a photo reconstructed again
     replaces its collection's contents in place — the collection keeps its place in the Outliner, its
     visibility and anything the user added to it. With ``select`` the new objects end up selected and the
-    mesh active. ``outcome`` is a core.jobs.JobOutcome. Raises ReconError(SCENE_BUILD_FAILED) and leaves
+    mesh active. ``outcome`` is a recon_client.jobs.JobOutcome. Raises ReconError(SCENE_BUILD_FAILED) and leaves
     nothing behind if Blender refuses anything."""
     context = context or bpy.context
     scene = scene or context.scene

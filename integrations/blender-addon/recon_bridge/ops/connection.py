@@ -1,7 +1,7 @@
 from bpy.types import Operator
 
 from .. import runtime
-from ..core.discovery import start_daemon
+from ..recon_client.discovery import start_daemon
 from ..prefs import get_prefs
 from ._modal import WaitAndReport, can_wait
 

@@ -5,7 +5,7 @@ from bpy.props import BoolProperty, StringProperty
 from bpy.types import Operator
 
 from .. import api, runtime
-from ..core.errors import ReconError
+from ..recon_client.errors import ReconError
 from ..prefs import get_prefs
 from ..scene import collection_name_for
 from ._modal import WaitAndReport, can_wait

@@ -13,7 +13,7 @@ import bpy
 from bpy.types import Panel
 
 from .. import runtime
-from ..core.link import CONNECTED, CONNECTING
+from ..recon_client.link import CONNECTED, CONNECTING
 from .menus import VIEW3D_MT_recon_commands, draw_commands
 from .text import wrapped
 

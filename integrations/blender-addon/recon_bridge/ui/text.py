@@ -1,10 +1,10 @@
 # Labels that wrap. Blender draws a label in one line and cuts what does not fit ("POSE_TOO_LARGE: The…"); so
-# the panels lay long text out themselves: core.wrap splits it by the width Blender's UI font gives each piece
+# the panels lay long text out themselves: recon_client.wrap splits it by the width Blender's UI font gives each piece
 # (blf, at the label font's size and the UI scale) against the width a label has in the sidebar now (the
 # region's width, so a wider sidebar gives longer lines and a narrower one more lines).
 import blf
 
-from ..core.wrap import char_measure, wrap
+from ..recon_client.wrap import char_measure, wrap
 
 # How much narrower than the sidebar region a label's text must be to be drawn uncut, at UI scale 1 (measured
 # in Blender 3.4: labels of growing width drawn in the sidebar, the first cut one found by its "…" in a

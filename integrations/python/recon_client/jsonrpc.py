@@ -1,6 +1,6 @@
 # JSON-RPC 2.0 over one WebSocket: one message per text frame, requests matched to responses by id,
 # notifications handed to listeners. A reader thread owns the socket's receiving side; callers on any thread
-# send requests and wait on their own PendingRequest. Nothing here knows about Blender.
+# send requests and wait on their own PendingRequest. Nothing here knows about an editor.
 import itertools
 import json
 import socket
@@ -224,13 +224,13 @@ class RpcConnection(object):
                     try:
                         fn(kind[1], kind[2] if kind[2] is not None else {})
                     except Exception as e:  # A listener's bug must not kill the reader.
-                        print("recon_bridge: notification listener failed: %r" % (e,))
+                        print("recon_client: notification listener failed: %r" % (e,))
             elif kind[0] == "request":
                 # The daemon does not call clients; answer politely so it never waits.
                 try:
                     self.ws.send_text(json.dumps({
                         "jsonrpc": "2.0", "id": kind[1],
-                        "error": {"code": -32601, "message": "The Blender add-on does not answer %s" % kind[2]},
+                        "error": {"code": -32601, "message": "This client does not answer %s" % kind[2]},
                     }))
                 except (ConnectionClosed, OSError):
                     pass

@@ -1,15 +1,14 @@
-# One exception for everything the add-on reports: the daemon's errors (JSON-RPC error objects, job.failed)
+# One exception for everything the client reports: the daemon's errors (JSON-RPC error objects, job.failed)
 # and the client's own (no daemon, no answer, lost connection, a failed quality verdict). Every one has a
 # stable string ``code``, a ``message`` and a ``hint`` for the user, like the daemon's error table
 # (docs/protocol.md#errors).
 
-#: The sentence the user sees when nothing answers. Keep it short: it goes into a status-bar report.
+from . import host
+
+#: The sentence the user sees when nothing answers. Keep it short: it goes into a status-bar report. Its hint
+#: says what the message does not, in the host application's words (host.py: the Blender add-on's Start Daemon,
+#: Maya's Face Recon menu, the command line's --start).
 DAEMON_NOT_RUNNING_MESSAGE = "daemon not running: run `recon-daemon start`"
-#: The hint says what the message does not (the message already names `recon-daemon start`).
-DAEMON_NOT_RUNNING_HINT = (
-    "Or press Start Daemon in the Face Recon panel, or turn on \"Start the daemon if it is not running\" in the "
-    "add-on preferences. If it runs elsewhere, check the URL and token there."
-)
 
 # Client-side codes (the daemon's own codes pass through unchanged).
 DAEMON_NOT_RUNNING = "DAEMON_NOT_RUNNING"   # nothing listens, or the handshake got no answer
@@ -18,7 +17,7 @@ CONNECTION_LOST = "CONNECTION_LOST"         # the connection dropped while waiti
 TIMEOUT = "TIMEOUT"                         # the job did not finish within the caller's timeout
 QUALITY_FAILED = "QUALITY_FAILED"           # fallback code for a fail verdict without a failing check
 MISSING_OUTPUT = "MISSING_OUTPUT"           # the job completed without a file we need
-SCENE_BUILD_FAILED = "SCENE_BUILD_FAILED"   # Blender refused something while building the scene
+SCENE_BUILD_FAILED = "SCENE_BUILD_FAILED"   # the editor refused something while building the scene
 CANCELLED = "REQUEST_CANCELLED"             # the daemon's code, also used when the user cancels
 FILE_NOT_FOUND = "FILE_NOT_FOUND"           # the daemon's code, also raised before sending a missing photo
 INVALID_OPTION = "INVALID_OPTION"           # the daemon's code, also for options refused client-side
@@ -66,7 +65,7 @@ class ReconError(Exception):
 
 def daemon_not_running(detail=None):
     message = DAEMON_NOT_RUNNING_MESSAGE
-    return ReconError(message, DAEMON_NOT_RUNNING, DAEMON_NOT_RUNNING_HINT, details={"detail": detail} if detail else None)
+    return ReconError(message, DAEMON_NOT_RUNNING, host.text("not_running_hint"), details={"detail": detail} if detail else None)
 
 
 def online_access_disabled(url):

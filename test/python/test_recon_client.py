@@ -1,8 +1,9 @@
-"""The Blender add-on's core (no bpy) in plain Python: WebSocket framing, JSON-RPC, discovery, frames, the GLB
-reader, options — and the real daemon that test/blender.test.ts started (its environment is ours, so the
-discovery and token files are found the way the add-on finds them).
+"""The shared Python client (integrations/python/recon_client) in plain Python: WebSocket framing, JSON-RPC,
+discovery, frames, the GLB reader, options, downloads, the words of its hints — and the real daemon that
+test/python-client.test.ts started (its environment is ours, so the discovery and token files are found the way
+the editors find them).
 
-Run by vitest: python3 test/blender/test_core.py (environment: RECON_REPO, RECON_TEST_* below)."""
+Run by vitest: python3 test/python/test_recon_client.py (environment: RECON_REPO, RECON_TEST_* below)."""
 import base64
 import json
 import os
@@ -16,13 +17,13 @@ import time
 import unittest
 
 REPO = os.environ.get("RECON_REPO") or os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-sys.path.insert(0, os.path.join(REPO, "integrations", "blender-addon"))
+sys.path.insert(0, os.path.join(REPO, "integrations", "python"))
 
-from recon_bridge.core import discovery, errors, frames, glb, jobs, jsonrpc, placement, results, wrap  # noqa: E402
-from recon_bridge.core import websocket as wsmod  # noqa: E402
-from recon_bridge.core.client import ReconClient  # noqa: E402
-from recon_bridge.core.errors import ReconError  # noqa: E402
-from recon_bridge.core.link import CONNECTED, DISCONNECTED, DaemonLink, LinkSettings  # noqa: E402
+from recon_client import discovery, download, errors, frames, glb, host, jobs, jsonrpc, placement, results, wrap  # noqa: E402
+from recon_client import websocket as wsmod  # noqa: E402
+from recon_client.client import ReconClient  # noqa: E402
+from recon_client.errors import ReconError  # noqa: E402
+from recon_client.link import CONNECTED, DISCONNECTED, DaemonLink, LinkSettings  # noqa: E402
 
 FACES = os.path.join(os.path.dirname(REPO), "shared", "faces", "cases")
 PORTRAIT = os.path.join(FACES, "control_obama_official_portrait.jpg")
@@ -186,7 +187,7 @@ class DiscoveryTest(unittest.TestCase):
             with self.assertRaises(ReconError) as e:
                 discovery.cli_command(discovery.join_command([node, os.path.join(root, "gone", "recon-daemon.js")]))
             self.assertIn("was not found", e.exception.message)
-            self.assertIn("install-addon blender", e.exception.hint)
+            self.assertIn(host.text("cli_setting"), e.exception.hint)  # where this host sets the command
         with self.assertRaises(ReconError) as e:
             discovery.cli_command("/nonexistent/node /x/recon-daemon.js")
         self.assertIn("'/nonexistent/node' was not found", e.exception.message)
@@ -488,7 +489,7 @@ class NoDaemonTest(unittest.TestCase):
         self.assertEqual(e.exception.code, "DAEMON_NOT_RUNNING")
         self.assertEqual(e.exception.message, "daemon not running: run `recon-daemon start`")
         # The hint adds what the message does not say (it used to repeat `recon-daemon start`).
-        self.assertIn("Start Daemon", e.exception.hint)
+        self.assertEqual(e.exception.hint, host.text("not_running_hint"))  # in the host application's words
         self.assertNotIn("recon-daemon start", e.exception.hint)
 
     def test_a_silent_server_fails_in_bounded_time_with_a_clear_message(self):
@@ -599,7 +600,7 @@ class RestartTest(unittest.TestCase):
     "start the daemon" preference does, stopped and started again under a link that must reconnect."""
 
     def setUp(self):
-        self.root = tempfile.mkdtemp(prefix="recon-blender-core-")
+        self.root = tempfile.mkdtemp(prefix="recon-client-test-")
         self.env = dict(os.environ)
         for k in list(self.env):
             if k.startswith("RECON_DAEMON_"):
@@ -696,6 +697,122 @@ class RestartTest(unittest.TestCase):
             discovery.start_daemon("/nonexistent/recon-daemon", self.env)
         self.assertEqual(e.exception.code, "DAEMON_NOT_RUNNING")
         self.assertIn("was not found", e.exception.message)
+
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The shared package: its downloads, the words of its hints, and the Blender add-on's use of it
+
+
+class DownloadTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.c = ReconClient.connect(client_name="test_recon_client", client_version="1")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.c.close()
+
+    def _job(self, photo=PORTRAIT, opts=None):
+        return jobs.wait_for_job(self.c, photo, dict(opts or {}), "auto", 120.0)
+
+    def test_saves_every_file_result_json_lists_copied_or_fetched_byte_for_byte(self):
+        job_id, completed = self._job()
+        with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
+            by_path = download.save_job_files(self.c, job_id, completed, a, "path")
+            by_data = download.save_job_files(self.c, job_id, completed, os.path.join(b, "new", "dir"), "data")
+            self.assertFalse(by_path.fetched)
+            self.assertTrue(by_data.fetched)
+            names = set(by_path.result["outputs"].values())
+            self.assertTrue({"result.json", "structure.png", "face.obj", "face.mtl", "texture.png"} <= names, names)
+            self.assertEqual(sorted(os.listdir(a)), sorted(names))  # no temporary files left
+            self.assertEqual(sorted(os.listdir(by_data.dir)), sorted(names))
+            for kind, path in by_path.files.items():
+                with open(path, "rb") as x, open(by_data.files[kind], "rb") as y, open(os.path.join(completed["dir"], os.path.basename(path)), "rb") as z:
+                    data = x.read()
+                    self.assertEqual(data, y.read(), kind)
+                    self.assertEqual(data, z.read(), kind)
+
+    def test_a_folder_that_cannot_be_written_is_output_not_writable_and_names_leaving_it_are_refused(self):
+        job_id, completed = self._job(opts={"outputs": ["structure"]})
+        with tempfile.TemporaryDirectory() as root:
+            blocker = os.path.join(root, "a file")
+            open(blocker, "w").close()
+            with self.assertRaises(ReconError) as e:
+                download.save_job_files(self.c, job_id, completed, blocker, "auto")
+            self.assertEqual(e.exception.code, "OUTPUT_NOT_WRITABLE")
+            self.assertIn(blocker, e.exception.message)
+        for bad in ("../x.png", "/etc/passwd", "a/../../b", "C:/x", ""):
+            with self.assertRaises(ReconError) as e:
+                download.safe_join("/tmp/out", bad)
+            self.assertEqual(e.exception.code, "PATH_NOT_ALLOWED", bad)
+        self.assertEqual(download.safe_join("/tmp/out", "images/a.png"), os.path.join("/tmp/out", "images", "a.png"))
+
+    def test_job_file_names_add_exporter_files_that_result_json_does_not_list(self):
+        result = {"outputs": {"structure": "structure.png", "result": "result.json"}}
+        completed = {"dir": "/jobs/j1", "files": {"structure": "/jobs/j1/structure.png", "ply:points.ply": "/jobs/j1/points.ply"}}
+        self.assertEqual(download.job_file_names(result, completed),
+                         {"structure": "structure.png", "result": "result.json", "ply:points.ply": "points.ply"})
+
+    def test_wait_for_job_without_outputs_gets_the_daemons_default_set(self):
+        job_id, completed = self._job(opts={"size": 128})
+        with tempfile.TemporaryDirectory() as d:
+            saved = download.save_job_files(self.c, job_id, completed, d)
+            self.assertEqual(saved.result["alignment"]["size"], 128)
+            self.assertIn("obj", saved.files)
+            self.assertIn("glb", saved.files)
+            self.assertIn("structure", saved.files)
+
+
+class VerdictTest(unittest.TestCase):
+    def test_a_fail_verdict_becomes_the_first_failing_checks_code_with_every_message_and_hint(self):
+        result = {"quality": {"verdict": "fail", "checks": [
+            {"code": "MULTIPLE_FACES", "severity": "warn", "message": "2 faces found", "hint": "Crop the photo."},
+            {"code": "POSE_TOO_LARGE", "severity": "fail", "message": "The head is turned (yaw 62°)", "hint": "Use a frontal photo."},
+            {"code": "BLURRY", "severity": "fail", "message": "The face is blurry", "hint": "Use a sharper photo."},
+        ]}}
+        self.assertEqual(results.verdict(result), "fail")
+        self.assertEqual(results.verdict(result, {"verdict": "warn"}), "warn")  # job.completed's summary wins
+        e = results.failure_error(result)
+        self.assertEqual(e.code, "POSE_TOO_LARGE")
+        self.assertEqual(e.message, "quality check failed: The head is turned (yaw 62°); The face is blurry")
+        self.assertEqual(e.hint, "Use a frontal photo. Use a sharper photo.")
+        self.assertEqual([c["code"] for c in e.details["checks"]], ["POSE_TOO_LARGE", "BLURRY"])
+        self.assertEqual(results.failure_error({"quality": {"verdict": "fail", "checks": []}}).code, "QUALITY_FAILED")
+
+
+class HostTextsTest(unittest.TestCase):
+    def tearDown(self):
+        host.reset()
+
+    def test_hints_name_the_places_of_the_application_around_the_client(self):
+        e = errors.daemon_not_running()
+        self.assertEqual(e.message, "daemon not running: run `recon-daemon start`")
+        self.assertIn("--start", e.hint)  # the command line's words by default
+        host.configure(not_running_hint="Or use Face Recon ▸ Start Daemon.", cli_setting="Face Recon ▸ Preferences…")
+        self.assertEqual(errors.daemon_not_running().hint, "Or use Face Recon ▸ Start Daemon.")
+        with self.assertRaises(ReconError) as e:
+            discovery.cli_command("/nonexistent/node /x/recon-daemon.js")
+        self.assertIn("Face Recon ▸ Preferences…", e.exception.hint)
+        with self.assertRaises(KeyError):
+            host.configure(not_runnig_hint="typo")
+
+    def test_the_blender_add_on_from_a_checkout_uses_this_package_and_its_own_words(self):
+        # recon_bridge imported from the source tree (no bpy): its recon_client is this very package, loaded under
+        # the add-on's name (what a symlinked development copy gets; the zip carries a vendored copy instead).
+        code = (
+            "import sys, json; sys.path.insert(0, sys.argv[1] + '/integrations/blender-addon')\n"
+            "import recon_bridge\n"
+            "from recon_bridge.recon_client import errors, client\n"
+            "print(json.dumps({'file': client.__file__, 'name': client.__name__, 'hint': errors.daemon_not_running().hint,"
+            " 'bpy': recon_bridge.bpy is None}))"
+        )
+        out = subprocess.run([sys.executable, "-c", code, REPO], stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=True)
+        r = json.loads(out.stdout.decode())
+        self.assertEqual(os.path.realpath(r["file"]), os.path.realpath(os.path.join(REPO, "integrations", "python", "recon_client", "client.py")))
+        self.assertEqual(r["name"], "recon_bridge.recon_client.client")
+        self.assertTrue(r["hint"].startswith("Or press Start Daemon in the Face Recon panel"), r["hint"])
+        self.assertTrue(r["bpy"])
 
 
 if __name__ == "__main__":

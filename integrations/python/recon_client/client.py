@@ -3,7 +3,7 @@
 import base64
 import socket
 
-from . import errors
+from . import errors, host
 from .discovery import resolve_endpoint
 from .errors import ReconError
 from .jsonrpc import RpcConnection
@@ -53,7 +53,7 @@ class ReconClient(object):
 
     @classmethod
     def connect(cls, url=None, token=None, env=None, timeout=5.0, request_timeout=10.0,
-                client_name="blender-recon-bridge", client_version="0.1.0", endpoint=None, ping_interval=15.0):
+                client_name="recon_client", client_version="0.1.0", endpoint=None, ping_interval=15.0):
         """Resolve the endpoint (explicit url/token, else the discovery and token files), connect, initialize.
 
         Raises ReconError: DAEMON_NOT_RUNNING when nothing answers, UNAUTHORIZED / ORIGIN_NOT_ALLOWED / … when the
@@ -68,8 +68,8 @@ class ReconClient(object):
             if e.error:
                 err = ReconError.from_rpc(e.error)
                 if err.code == "UNAUTHORIZED" and not ep.token:
-                    err.hint = ("No token was found: the add-on reads it from %s when the daemon runs on this machine; "
-                                "otherwise paste it into the add-on preferences." % (ep.token_source or "the daemon's token file"))
+                    err.hint = ("No token was found: %s reads it from %s when the daemon runs on this machine; otherwise "
+                                "set it in %s." % (host.text("client"), ep.token_source or "the daemon's token file", host.text("settings")))
                 raise err
             raise ReconError("recon-daemon refused the connection: %s" % e, "HANDSHAKE_FAILED",
                              "Is something other than recon-daemon listening at %s?" % ep.url)
@@ -78,7 +78,7 @@ class ReconClient(object):
         except (OSError, WebSocketError) as e:
             raise errors.daemon_not_running("%s: %s" % (ep.url, e))
         except ValueError as e:
-            raise ReconError("invalid daemon URL: %s" % e, errors.INVALID_OPTION, "Fix the URL in the add-on preferences, e.g. ws://127.0.0.1:47613/")
+            raise ReconError("invalid daemon URL: %s" % e, errors.INVALID_OPTION, "Fix the URL in %s, e.g. ws://127.0.0.1:47613/" % host.text("settings"))
         rpc = RpcConnection(ws, ping_interval=ping_interval).start()
         try:
             init = rpc.call(INITIALIZE, {

@@ -5,7 +5,7 @@
 import threading
 import time
 
-from . import errors
+from . import errors, host
 from .client import ReconClient
 from .discovery import is_loopback_url, resolve_endpoint, start_daemon
 from .errors import ReconError
@@ -30,7 +30,7 @@ class LinkSettings(object):
 
 
 class DaemonLink(object):
-    def __init__(self, settings_fn, client_name="blender-recon-bridge", client_version="0.1.0",
+    def __init__(self, settings_fn, client_name="recon_client", client_version="0.1.0",
                  on_change=None, on_notification=None, backoff_initial=0.5, backoff_max=15.0,
                  connect_timeout=3.0, auto_start_interval=60.0):
         self.settings_fn = settings_fn
@@ -208,7 +208,7 @@ class DaemonLink(object):
             except Exception as e:  # a bug: report it and keep trying
                 with self._lock:
                     self._failed_attempt = attempt
-                self._set(DISCONNECTED, ReconError(str(e), "INTERNAL_ERROR", "This is a bug in the add-on."))
+                self._set(DISCONNECTED, ReconError(str(e), "INTERNAL_ERROR", "This is a bug in %s." % host.text("client")))
                 self._wake.wait(backoff)
                 backoff = min(backoff * 2, self.backoff_max)
                 continue

@@ -2,7 +2,7 @@
 # bytes otherwise), follow job.progress, end on job.completed / job.failed, honour cancel and timeout, check
 # the verdict, and make every file the scene needs available locally (the job folder's own paths when we can
 # read them, result.read otherwise). Blocking: the UI runs it on a background thread, the scripting API in
-# the calling thread. Nothing here knows about Blender.
+# the calling thread. Nothing here knows about an editor.
 import base64
 import json
 import os
@@ -12,7 +12,7 @@ import threading
 import time
 
 from . import client as proto
-from . import errors, results
+from . import errors, host, results
 from .errors import ReconError
 
 OUTPUT_KINDS = ("crop", "structure", "depth", "normal", "mask", "front-structure", "front-depth", "front-normal",
@@ -30,7 +30,7 @@ TRANSFERS = ("auto", "path", "data")
 
 def _invalid(expected, name, value):
     return ReconError("Expected %s for %s but received %r" % (expected, name, value), errors.INVALID_OPTION,
-                      "See docs/blender.md for the options of recon_bridge.api.reconstruct.", details={"fields": [name]})
+                      "See %s." % host.text("options_doc"), details={"fields": [name]})
 
 
 def normalize_options(options):
@@ -157,7 +157,14 @@ def run_job(c, photo, options=None, timeout=120.0, on_progress=None, cancel_even
     job.failed (the daemon's code and hint), a fail verdict (the failing checks), a cancel (REQUEST_CANCELLED),
     a timeout (TIMEOUT, after cancelling the job), or a lost connection (CONNECTION_LOST)."""
     daemon_opts, client_opts = normalize_options(options)
-    transfer = client_opts["transfer"]
+    job_id, completed = wait_for_job(c, photo, daemon_opts, client_opts["transfer"], timeout, on_progress, cancel_event)
+    return collect_outputs(c, job_id, photo, completed, daemon_opts, client_opts, fetch_dir)
+
+
+def wait_for_job(c, photo, daemon_opts, transfer="auto", timeout=120.0, on_progress=None, cancel_event=None):
+    """Send ``photo`` with ``daemon_opts`` (recon.reconstruct's options as the daemon takes them; without
+    ``outputs`` the daemon writes its default set) and follow the job to its end: (job id, job.completed's
+    ``result``). Raises ReconError as run_job does, except for the verdict, which is the caller's to judge."""
     image = image_param(c, photo, transfer)
     cond = threading.Condition()
     events = []
@@ -219,7 +226,7 @@ def run_job(c, photo, options=None, timeout=120.0, on_progress=None, cancel_even
     finally:
         remove()
 
-    return collect_outputs(c, job_id, photo, completed, daemon_opts, client_opts, fetch_dir)
+    return job_id, completed
 
 
 def _cancelled(job_id):

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from urllib.parse import urlsplit
 
-from . import errors
+from . import errors, host
 from .errors import ReconError
 
 DEFAULT_PORT = 47613
@@ -187,9 +187,8 @@ def _not_found(what, cli):
     return ReconError(
         "cannot start the daemon: %s was not found" % what,
         errors.DAEMON_NOT_RUNNING,
-        "Set the recon-daemon command in the add-on preferences (Face Recon ▸ recon-daemon command; "
-        "`recon-daemon install-addon blender` fills it in), or start it yourself with `recon-daemon start`. "
-        "It was: %s" % (cli or APP),
+        "Set the recon-daemon command in %s, or start it yourself with `recon-daemon start`. "
+        "It was: %s" % (host.text("cli_setting"), cli or APP),
     )
 
 
@@ -202,7 +201,7 @@ def cli_command(cli_path):
         argv = split_command(cli)
     except ValueError as e:  # an unbalanced quote
         raise ReconError("cannot start the daemon: the command %r cannot be read (%s)" % (cli, e),
-                         errors.DAEMON_NOT_RUNNING, "Fix the recon-daemon command in the add-on preferences.")
+                         errors.DAEMON_NOT_RUNNING, "Fix the recon-daemon command in %s." % host.text("cli_setting"))
     argv = [os.path.expanduser(a) for a in argv]
     if len(argv) == 1 and argv[0].endswith((".js", ".mjs")):
         argv = [shutil.which("node") or "node"] + argv
@@ -225,7 +224,7 @@ def start_daemon(cli_path=None, env=None, timeout=90.0):
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired) as e:
         raise ReconError("cannot start the daemon: %s" % e, errors.DAEMON_NOT_RUNNING,
-                         "Check the recon-daemon command in the add-on preferences, or run `recon-daemon start` in a terminal.")
+                         "Check the recon-daemon command in %s, or run `recon-daemon start` in a terminal." % host.text("cli_setting"))
     if p.returncode != 0:
         tail = (p.stderr or p.stdout).decode("utf-8", "replace").strip().splitlines()[-3:]
         raise ReconError("`%s start` failed (exit %d): %s" % (" ".join(argv[:-1]), p.returncode, " ".join(tail)),
@@ -233,5 +232,5 @@ def start_daemon(cli_path=None, env=None, timeout=90.0):
     info = read_discovery(env)
     if info is None:
         raise ReconError("`recon-daemon start` succeeded but wrote no discovery file", errors.DAEMON_NOT_RUNNING,
-                         "Is the add-on looking at another user's or another XDG_RUNTIME_DIR's daemon?")
+                         "Is %s looking at another user's or another XDG_RUNTIME_DIR's daemon?" % host.text("client"))
     return info
