@@ -63,7 +63,7 @@ class RECON_AddonPreferences(AddonPreferences):
     )
     view: EnumProperty(
         name="View",
-        description="Which view of the face to build: the reference image and the head mesh always match",
+        description="Which view of the face to build: the reference image and the face mesh always match",
         items=(
             ("FRONT", "Front view", "The head turned to face the front (front-structure.png and the head-frame mesh): the "
                                     "modeller's front reference, whatever the pose in the photo"),
