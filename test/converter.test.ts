@@ -76,22 +76,33 @@ describe('TFJS → ONNX converter', () => {
     // A daemon or batch starting on a fresh machine: every worker thread converts the models it lacks, and
     // the threads share a pid. Their temporary files must never share a name: once they did (pid + ms), and a
     // thread's rename failed with ENOENT after another had renamed the shared file away. Each thread here
-    // pins the clock to the same millisecond and records the temporary names it renames from.
+    // pins the clock to the same millisecond and records the temporary names it renames from. No thread
+    // renames before all four have written their temporary file (a barrier, 30 s at most): on a loaded machine
+    // one thread could otherwise finish before another looked at the cache, find nothing to race with, and
+    // the count of temporary names failed with no fault in the store (seen once under load, 2026-12-05).
     const script = `
       const { workerData, parentPort } = require('node:worker_threads');
       const fs = require('node:fs');
       Date.now = () => 1700000000000;
       const temps = [];
       const rename = fs.renameSync;
-      fs.renameSync = (from, to) => { temps.push(String(from)); return rename(from, to); };
-      Atomics.wait(new Int32Array(workerData.gate), 0, 0);
+      const shared = new Int32Array(workerData.gate);
+      fs.renameSync = (from, to) => {
+        temps.push(String(from));
+        Atomics.add(shared, 1, 1);
+        Atomics.notify(shared, 1);
+        const deadline = performance.now() + 30000;
+        for (let n; (n = Atomics.load(shared, 1)) < 4 && performance.now() < deadline; ) Atomics.wait(shared, 1, n, 100);
+        return rename(from, to);
+      };
+      Atomics.wait(shared, 0, 0);
       import(workerData.store).then((m) => m.ensureModel('iris', workerData.dir)).then(
         (r) => parentPort.postMessage({ ok: r.path, temps }),
         (e) => parentPort.postMessage({ error: String(e), temps }),
       );`;
     const store = pathToFileURL(path.join(repoRoot, 'dist/recon/models/store.js')).href;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'model-race-'));
-    const gate = new SharedArrayBuffer(4);
+    const gate = new SharedArrayBuffer(8); // [0]: the start gate, [1]: threads waiting to rename
     const threads = Array.from({ length: 4 }, () => new Worker(script, { eval: true, workerData: { gate, store, dir } }));
     const replies = threads.map((w) => new Promise<{ ok?: string; error?: string; temps: string[] }>((resolve) => w.once('message', resolve)));
     await new Promise((r) => setTimeout(r, 300)); // every thread waiting at the gate
