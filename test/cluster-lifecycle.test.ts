@@ -3,6 +3,7 @@
 // the photo; the daemon consumes a queue with its own workers (`start --queue`), says so in daemon.status and
 // `recon-daemon status`, never puts its token into Redis, and starts even while Redis is down, picking the
 // queue up when Redis arrives.
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -58,12 +59,43 @@ function everythingInRedis(): string {
     .join('\n');
 }
 
+/** The worker's name, as it prints it and as BullMQ records it on the jobs it takes. */
+function workerName(w: Proc): string {
+  return /^worker (\S+): /m.exec(w.stderr())![1];
+}
+
+/** The sources of the jobs BullMQ shows as held by the worker called `name` right now. */
+function heldBy(queueName: string, name: string): string[] {
+  const key = (id: string) => `recon:${queueName}:${id}`;
+  return redis
+    .cli('lrange', key('active'), '0', '-1')
+    .split('\n')
+    .filter(Boolean)
+    .filter((id) => redis.cli('hget', key(id), 'pb').trim() === name)
+    .map((id) => redis.cli('hget', key(id), 'data').trim())
+    // A job finished between the two reads has no data left.
+    .flatMap((d) => (d ? [(JSON.parse(d) as { source: string }).source] : []));
+}
+
+/**
+ * Wait until the worker holds its two photos (one reconstructing, one next) and both are faces, not broken files
+ * that end within a millisecond: a stop then always finds photos in progress.
+ */
+async function holdingTwoFaces(w: Proc, queueName: string, producerProc: Proc): Promise<void> {
+  const name = workerName(w);
+  await waitFor('the worker to hold two photos of faces', () => {
+    if (producerProc.child.exitCode !== null) throw new Error(`the batch ended first:\n${producerProc.stderr()}`);
+    const held = heldBy(queueName, name);
+    return photoLines(w).length >= 1 && held.length === 2 && held.every((s) => !s.includes('/broken/'));
+  }, 120_000);
+}
+
 describe('stopping a worker', () => {
   it('SIGTERM: the worker takes no new photo, finishes those in progress and exits 0; another worker does the rest', async () => {
     const a = await worker('term');
     const out = path.join(tmp, 'term');
     const p = producer(out, 'term');
-    await waitFor('the worker to be mid-run', () => photoLines(a).length >= 2 || p.child.exitCode !== null, 120_000);
+    await holdingTwoFaces(a, 'term', p);
     a.child.kill('SIGTERM');
     const { code } = await a.exited;
     expect(code, a.stderr()).toBe(0);
@@ -86,7 +118,7 @@ describe('stopping a worker', () => {
     const b = await worker('handback');
     const out = path.join(tmp, 'handback');
     const p = producer(out, 'handback');
-    await waitFor('the worker to be mid-run', () => photoLines(a).length >= 2 || p.child.exitCode !== null, 120_000);
+    await holdingTwoFaces(a, 'handback', p);
     const t = Date.now();
     a.child.kill('SIGTERM');
     expect((await a.exited).code, a.stderr()).toBe(0);
@@ -96,6 +128,40 @@ describe('stopping a worker', () => {
     expect(Date.now() - t).toBeLessThan(25_000);
     expect(manifest(out).map((l) => l.source)).toEqual(sources);
     expect(manifest(out).every((l) => l.status !== 'failed' || l.error?.code !== 'CANCELLED')).toBe(true);
+    await stopProc(b);
+  });
+
+  it('a photo taken but not yet reconstructed when the grace period ends is handed back, never reconstructed after the stop', async () => {
+    const dir = path.join(tmp, 'late-in');
+    fs.mkdirSync(dir, { recursive: true });
+    const photo = path.join(dir, 'portrait.jpg');
+    const bytes = fs.readFileSync(casePath('control_obama_official_portrait.jpg'));
+    fs.writeFileSync(photo, bytes);
+    const out = path.join(tmp, 'late-out');
+    const p = producer(out, 'late', dir);
+    await waitFor('the job to be queued', async () => {
+      const r = await runCli(['queue', 'status', '--queue', redis.url, '--queue-name', 'late', '--json'], process.env);
+      return r.code === 0 && JSON.parse(r.stdout).jobs.waiting === 1;
+    }, 60_000);
+    // The photo becomes a pipe: the worker that takes it waits in its first read until the test writes the bytes,
+    // so the stop lands exactly between taking the photo and reconstructing it.
+    fs.rmSync(photo);
+    execFileSync('mkfifo', [photo]);
+    const a = await worker('late', ['--grace-ms', '0']);
+    await waitFor('the worker to hold the photo', () => heldBy('late', workerName(a)).length === 1, 60_000);
+    a.child.kill('SIGTERM');
+    await waitFor('the stop to begin', () => a.stderr().includes('stopping: finishing the 1 photo in progress'), 30_000);
+    await fs.promises.writeFile(photo, bytes);
+    // A regular file again, for whoever reads it next.
+    fs.rmSync(photo);
+    fs.writeFileSync(photo, bytes);
+    expect((await a.exited).code, a.stderr()).toBe(0);
+    expect(a.stderr()).toMatch(/stopped \(0 photos done, 1 handed back, 0 given up\)/);
+    expect(stateEntries(out)).toEqual([]);
+    const b = await worker('late');
+    expect((await p.exited).code, p.stderr()).toBe(0);
+    expect(manifest(out)).toMatchObject([{ source: 'portrait.jpg', status: 'ok' }]);
+    expect(photoLines(b)).toHaveLength(1);
     await stopProc(b);
   });
 });

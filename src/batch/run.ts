@@ -94,6 +94,7 @@ export class BatchRun {
   private waiters: Array<() => void> = [];
   private stopping = false;
   private interrupted = false;
+  private cancelled = false;
   private fatal: Error | undefined;
   private total = 0;
   private processed = 0;
@@ -160,6 +161,7 @@ export class BatchRun {
   /** stop(), and cancel the photos in flight (they are not committed; a rerun does them). */
   cancel(): void {
     this.stop();
+    this.cancelled = true;
     this.cfg.runner.cancelAll();
   }
 
@@ -288,6 +290,8 @@ export class BatchRun {
         this.finish(entry.record, true);
         return;
       }
+      // Cancelled while this photo was being hashed: the runner's cancel came before the photo reached it.
+      if (this.cancelled) return;
       const work: PhotoWork = { source: f.source, abs: f.abs, sha256: sha, name: this.nameOf.get(f.source)!, options: o, optionsKey: this.key };
       if (isRemote(runner)) {
         const r = await runner.process({ ...work, ownedNames: [...(this.faceNames.get(work.name.toLowerCase()) ?? [])] });

@@ -266,6 +266,9 @@ export class QueueConsumer {
     const mine = async (e: StateEntry | undefined): Promise<boolean> => Boolean(e) && (await isDone(outDir, e, sha, data.optionsKey)) && (!data.redo || e!.by === job.id);
     const before = await files.read(data.source);
     if (await mine(before)) return { entry: before!, reused: true, worker };
+    // Stopped past the grace period while this photo was being checked: the runner's cancel came before the photo
+    // reached it, so hand it back here rather than reconstruct it after the worker was told to let go.
+    if (this.handingBack) return this.giveBack(job, token);
 
     const tmpRoot = path.join(outDir, STATE_DIR, QUEUE_TMP);
     // Leftovers of this job's earlier attempts (a worker killed mid-photo): no partial files stay behind.
