@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, makeInputs, manifest, OUTPUT_ARGS, photoLines, startWorker, stateEntries, stopProc, type Proc } from './helpers/cluster.js';
+import { cli, heldBy, holdingTwoFaces, makeInputs, manifest, OUTPUT_ARGS, photoLines, startWorker, stateEntries, stopProc, workerName, type Proc } from './helpers/cluster.js';
 import { runCli, startDaemon, waitFor, type TestDaemon } from './helpers/daemon.js';
 import { casePath } from './helpers/paths.js';
 import { freePort, startRedis, type TestRedis } from './helpers/redis.js';
@@ -59,43 +59,12 @@ function everythingInRedis(): string {
     .join('\n');
 }
 
-/** The worker's name, as it prints it and as BullMQ records it on the jobs it takes. */
-function workerName(w: Proc): string {
-  return /^worker (\S+): /m.exec(w.stderr())![1];
-}
-
-/** The sources of the jobs BullMQ shows as held by the worker called `name` right now. */
-function heldBy(queueName: string, name: string): string[] {
-  const key = (id: string) => `recon:${queueName}:${id}`;
-  return redis
-    .cli('lrange', key('active'), '0', '-1')
-    .split('\n')
-    .filter(Boolean)
-    .filter((id) => redis.cli('hget', key(id), 'pb').trim() === name)
-    .map((id) => redis.cli('hget', key(id), 'data').trim())
-    // A job finished between the two reads has no data left.
-    .flatMap((d) => (d ? [(JSON.parse(d) as { source: string }).source] : []));
-}
-
-/**
- * Wait until the worker holds its two photos (one reconstructing, one next) and both are faces, not broken files
- * that end within a millisecond: a stop then always finds photos in progress.
- */
-async function holdingTwoFaces(w: Proc, queueName: string, producerProc: Proc): Promise<void> {
-  const name = workerName(w);
-  await waitFor('the worker to hold two photos of faces', () => {
-    if (producerProc.child.exitCode !== null) throw new Error(`the batch ended first:\n${producerProc.stderr()}`);
-    const held = heldBy(queueName, name);
-    return photoLines(w).length >= 1 && held.length === 2 && held.every((s) => !s.includes('/broken/'));
-  }, 120_000);
-}
-
 describe('stopping a worker', () => {
   it('SIGTERM: the worker takes no new photo, finishes those in progress and exits 0; another worker does the rest', async () => {
     const a = await worker('term');
     const out = path.join(tmp, 'term');
     const p = producer(out, 'term');
-    await holdingTwoFaces(a, 'term', p);
+    await holdingTwoFaces(redis, a, 'term', p);
     a.child.kill('SIGTERM');
     const { code } = await a.exited;
     expect(code, a.stderr()).toBe(0);
@@ -118,7 +87,7 @@ describe('stopping a worker', () => {
     const b = await worker('handback');
     const out = path.join(tmp, 'handback');
     const p = producer(out, 'handback');
-    await holdingTwoFaces(a, 'handback', p);
+    await holdingTwoFaces(redis, a, 'handback', p);
     const t = Date.now();
     a.child.kill('SIGTERM');
     expect((await a.exited).code, a.stderr()).toBe(0);
@@ -148,7 +117,7 @@ describe('stopping a worker', () => {
     fs.rmSync(photo);
     execFileSync('mkfifo', [photo]);
     const a = await worker('late', ['--grace-ms', '0']);
-    await waitFor('the worker to hold the photo', () => heldBy('late', workerName(a)).length === 1, 60_000);
+    await waitFor('the worker to hold the photo', () => heldBy(redis, 'late', workerName(a)).length === 1, 60_000);
     a.child.kill('SIGTERM');
     await waitFor('the stop to begin', () => a.stderr().includes('stopping: finishing the 1 photo in progress'), 30_000);
     await fs.promises.writeFile(photo, bytes);

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, expectSameAsLocal, makeInputs, manifest, OUTPUT_ARGS, photoLines, startWorker, stateEntries, stopProc, type Proc } from './helpers/cluster.js';
+import { cli, expectSameAsLocal, holdingTwoFaces, makeInputs, manifest, OUTPUT_ARGS, photoLines, startWorker, stateEntries, stopProc, type Proc } from './helpers/cluster.js';
 import { bin, waitFor } from './helpers/daemon.js';
 import { startRedis, type TestRedis } from './helpers/redis.js';
 
@@ -85,7 +85,7 @@ describe('batch --queue with worker processes', () => {
     const [a, b] = await twoWorkers('kill', ['--lock-ms', '2000']);
     const out = path.join(tmp, 'q-kill');
     const p = producer(out, 'kill');
-    await waitFor('the first worker to be mid-run', () => photoLines(a).length >= 2 || p.child.exitCode !== null, 120_000);
+    await holdingTwoFaces(redis, a, 'kill', p);
     const committed = stateEntries(out).length;
     a.child.kill('SIGKILL');
     await a.exited;

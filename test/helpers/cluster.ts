@@ -8,6 +8,7 @@ import type { ManifestRecord } from '../../src/batch/record.js';
 import type { StateEntry } from '../../src/batch/state.js';
 import { bin, waitFor } from './daemon.js';
 import { casesDir, landmarksDir } from './paths.js';
+import type { TestRedis } from './redis.js';
 
 /** Outputs every queue test asks for: enough to compare files, few enough to stay quick. */
 export const OUTPUT_ARGS = ['--outputs', 'crop,structure,depth'];
@@ -121,4 +122,35 @@ export function expectSameAsLocal(out: string, local: string): void {
   }
   expect(fs.readdirSync(path.join(out, '.recon-batch'))).toEqual(['state']);
   expect(stateEntries(out).map((e) => e.source).sort()).toEqual(stateEntries(local).map((e) => e.source).sort());
+}
+
+/** The worker's name, as it prints it and as BullMQ records it on the jobs it takes. */
+export function workerName(w: Proc): string {
+  return /^worker (\S+): /m.exec(w.stderr())![1];
+}
+
+/** The sources of the jobs BullMQ shows as held by the worker called `name` right now. */
+export function heldBy(redis: Pick<TestRedis, 'cli'>, queueName: string, name: string): string[] {
+  const key = (id: string) => `recon:${queueName}:${id}`;
+  return redis
+    .cli('lrange', key('active'), '0', '-1')
+    .split('\n')
+    .filter(Boolean)
+    .filter((id) => redis.cli('hget', key(id), 'pb').trim() === name)
+    .map((id) => redis.cli('hget', key(id), 'data').trim())
+    // A job finished between the two reads has no data left.
+    .flatMap((d) => (d ? [(JSON.parse(d) as { source: string }).source] : []));
+}
+
+/**
+ * Wait until the worker holds its two photos (one reconstructing, one next) and both are faces, not broken files
+ * that end within a millisecond: a stop then always finds photos in progress.
+ */
+export async function holdingTwoFaces(redis: Pick<TestRedis, 'cli'>, w: Proc, queueName: string, producerProc: Proc): Promise<void> {
+  const name = workerName(w);
+  await waitFor('the worker to hold two photos of faces', () => {
+    if (producerProc.child.exitCode !== null) throw new Error(`the batch ended first:\n${producerProc.stderr()}`);
+    const held = heldBy(redis, queueName, name);
+    return photoLines(w).length >= 1 && held.length === 2 && held.every((s) => !s.includes('/broken/'));
+  }, 120_000);
 }
