@@ -59,6 +59,14 @@ function everythingInRedis(): string {
     .join('\n');
 }
 
+/** Wait until `queue status` shows `n` jobs of the queue waiting (queued, no worker has them). */
+async function waitQueued(queueName: string, n: number): Promise<void> {
+  await waitFor(`${n} job(s) to be queued`, async () => {
+    const r = await runCli(['queue', 'status', '--queue', redis.url, '--queue-name', queueName, '--json'], process.env);
+    return r.code === 0 && JSON.parse(r.stdout).jobs.waiting === n;
+  }, 60_000);
+}
+
 describe('stopping a worker', () => {
   it('SIGTERM: the worker takes no new photo, finishes those in progress and exits 0; another worker does the rest', async () => {
     const a = await worker('term');
@@ -108,10 +116,7 @@ describe('stopping a worker', () => {
     fs.writeFileSync(photo, bytes);
     const out = path.join(tmp, 'late-out');
     const p = producer(out, 'late', dir);
-    await waitFor('the job to be queued', async () => {
-      const r = await runCli(['queue', 'status', '--queue', redis.url, '--queue-name', 'late', '--json'], process.env);
-      return r.code === 0 && JSON.parse(r.stdout).jobs.waiting === 1;
-    }, 60_000);
+    await waitQueued('late', 1);
     // The photo becomes a pipe: the worker that takes it waits in its first read until the test writes the bytes,
     // so the stop lands exactly between taking the photo and reconstructing it.
     fs.rmSync(photo);
@@ -157,10 +162,7 @@ describe('retries', () => {
     const out = path.join(tmp, 'retry-out');
     // No worker yet: the three jobs wait in the queue, then one photo disappears from the shared storage.
     const p = producer(out, 'retry', dir);
-    await waitFor('the jobs to be queued', async () => {
-      const r = await runCli(['queue', 'status', '--queue', redis.url, '--queue-name', 'retry', '--json'], process.env);
-      return r.code === 0 && JSON.parse(r.stdout).jobs.waiting === 3;
-    }, 60_000);
+    await waitQueued('retry', 3);
     fs.rmSync(path.join(dir, 'gone.png'));
     const w = await worker('retry');
     const t = Date.now();
